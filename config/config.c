@@ -1,0 +1,176 @@
+/* config.c - INI configuration through libinih (see config.h).
+ *
+ * inih's handler has no line number in Debian's build, so the file is fed
+ * through ini_parse_stream() with a reader that counts lines: inih asks for
+ * exactly one line per call, so the count is the line of the key in hand.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+enum key_type { K_UINT, K_SECONDS, K_LEVEL };
+
+struct key {
+    const char *section, *name;
+    enum key_type type;
+    size_t offset;
+    unsigned long long min, max;
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct key keys[] = {
+    {"capture", "burst", K_UINT, OFF(burst), 1, 65536},
+    {"calls", "max_calls", K_UINT, OFF(max_calls), 1, 100000000},
+    {"calls", "setup_timeout", K_SECONDS, OFF(setup_timeout_us), 1, 86400},
+    {"calls", "max_idle", K_SECONDS, OFF(max_idle_us), 1, 7 * 86400},
+    {"calls", "linger", K_SECONDS, OFF(call_linger_us), 0, 3600},
+    {"sms", "max_sms", K_UINT, OFF(max_sms), 1, 100000000},
+    {"sms", "pending_timeout", K_SECONDS, OFF(sms_pending_us), 1, 3600},
+    {"sms", "linger", K_SECONDS, OFF(sms_linger_us), 0, 3600},
+    {"storage", "queue_size", K_UINT, OFF(queue_size), 16, 10000000},
+    {"storage", "batch_max", K_UINT, OFF(batch_max), 1, 1000000},
+    {"log", "level", K_LEVEL, OFF(log_level), 0, 0},
+};
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->burst = 256;
+    c->max_calls = 200000;
+    c->setup_timeout_us = 300LL * 1000000;
+    c->max_idle_us = 4LL * 3600 * 1000000;
+    c->call_linger_us = 32LL * 1000000;
+    c->max_sms = 100000;
+    c->sms_pending_us = 32LL * 1000000;
+    c->sms_linger_us = 32LL * 1000000;
+    c->queue_size = 16384;
+    c->batch_max = 5000;
+    c->log_level = LOG_INFO;
+}
+
+static int parse_uint(const char *v, unsigned long long min, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    if (*v == '\0' || *v == '-' || *v == '+')
+        return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno != 0 || *end != '\0' || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int set_key(struct config *c, const struct key *k, const char *value, char *err, size_t errlen)
+{
+    unsigned long long n;
+    char *base = (char *)c + k->offset;
+    switch (k->type) {
+    case K_LEVEL: {
+        static const char *const names[] = {"error", "warn", "info", "debug"};
+        for (int i = 0; i < 4; i++) {
+            if (strcasecmp(value, names[i]) == 0) {
+                *(int *)(void *)base = i;
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "%s.%s: expected error, warn, info or debug, got \"%s\"", k->section, k->name, value);
+        return -1;
+    }
+    case K_UINT:
+    case K_SECONDS:
+        if (parse_uint(value, k->min, k->max, &n) != 0) {
+            snprintf(err, errlen, "%s.%s: expected a whole number%s from %llu to %llu, got \"%s\"", k->section,
+                     k->name, k->type == K_SECONDS ? " of seconds" : "", k->min, k->max, value);
+            return -1;
+        }
+        if (k->type == K_SECONDS)
+            *(int64_t *)(void *)base = (int64_t)n * 1000000;
+        else if (k->offset == OFF(burst))
+            *(unsigned *)(void *)base = (unsigned)n;
+        else
+            *(size_t *)(void *)base = (size_t)n;
+        return 0;
+    }
+    return -1;
+}
+
+int config_set(struct config *c, const char *section, const char *name, const char *value, char *err,
+               size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return set_key(c, &keys[i], value, err, errlen);
+    snprintf(err, errlen, "unknown key \"%s\" in section [%s]", name, section);
+    return -1;
+}
+
+struct load_ctx {
+    struct config *c;
+    const char *path;
+    FILE *fp;
+    int line;
+    int errors;
+    char *err;
+    size_t errlen, used;
+};
+
+static void add_error(struct load_ctx *x, const char *msg)
+{
+    x->errors++;
+    if (x->used >= x->errlen)
+        return;
+    int n = snprintf(x->err + x->used, x->errlen - x->used, "%s%s:%d: %s", x->used ? "\n" : "", x->path,
+                     x->line, msg);
+    if (n > 0)
+        x->used += (size_t)n < x->errlen - x->used ? (size_t)n : x->errlen - x->used;
+}
+
+static char *read_line(char *buf, int size, void *stream)
+{
+    struct load_ctx *x = stream;
+    char *r = fgets(buf, size, x->fp);
+    if (r != NULL)
+        x->line++;
+    return r;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *x = user;
+    char msg[512];
+    if (config_set(x->c, section, name, value, msg, sizeof(msg)) != 0)
+        add_error(x, msg);
+    return 1; /* keep going: report every error in the file */
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+    struct load_ctx x = {.c = c, .path = path, .err = err, .errlen = errlen};
+    if (errlen)
+        err[0] = '\0';
+    x.fp = fopen(path, "r");
+    if (x.fp == NULL) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+        add_error(&x, msg);
+        return x.errors;
+    }
+    int rc = ini_parse_stream(read_line, &x, on_key, &x);
+    fclose(x.fp);
+    if (rc > 0) {
+        /* a syntax error inih found itself (no '=' or ']') */
+        x.line = rc;
+        add_error(&x, "syntax error: expected [section] or key = value");
+    } else if (rc < 0) {
+        add_error(&x, "cannot read the file");
+    }
+    return x.errors;
+}

@@ -1,0 +1,3 @@
+list(APPEND SIPCDR_SOURCES
+  ${CMAKE_SOURCE_DIR}/config/config.c
+)
