@@ -73,7 +73,8 @@ static char *dup_sv(struct sv v)
 
 static bool tag_eq(const char *tag, struct sv v)
 {
-    return tag != NULL && strlen(tag) == v.len && memcmp(tag, v.p, v.len) == 0;
+    /* v may be an absent tag (NULL, 0): it equals only the empty tag. */
+    return tag != NULL && strlen(tag) == v.len && (v.len == 0 || memcmp(tag, v.p, v.len) == 0);
 }
 
 static struct call *find(struct dialog_table *d, const struct sip_msg *m, uint64_t h)

@@ -253,6 +253,19 @@ static void strays_are_counted(void)
     CHECK_EQ_INT(nout, 0);
 }
 
+static void caller_without_from_tag(void)
+{
+    /* RFC 2543 user agents send no From-tag: the empty tag is the key. */
+    start(10);
+    feed(T0, "10.0.0.1", "INVITE sip:b@b SIP/2.0\nFrom: <sip:a@a>\nTo: <sip:b@b>\nCall-ID: old-ua\nCSeq: 1 INVITE\n\n");
+    feed(T0 + S(1), "10.0.0.9", "SIP/2.0 200 OK\nFrom: <sip:a@a>\nTo: <sip:b@b>;tag=z\nCall-ID: old-ua\nCSeq: 1 INVITE\n\n");
+    feed(T0 + S(3), "10.0.0.1", "BYE sip:b@b SIP/2.0\nFrom: <sip:a@a>\nTo: <sip:b@b>;tag=z\nCall-ID: old-ua\nCSeq: 2 BYE\n\n");
+    stop();
+    const struct call_record *c = only_call();
+    CHECK_EQ_INT(c->hangup_by, HANGUP_CALLER);
+    CHECK_EQ_INT(c->duration_ms, 2000);
+}
+
 int main(void)
 {
     CHECK_EQ_INT(sip_uri_init(), 0);
@@ -265,5 +278,6 @@ int main(void)
     RUN(open_at_end_and_expiry);
     RUN(full_table_evicts_oldest);
     RUN(strays_are_counted);
+    RUN(caller_without_from_tag);
     return check_summary();
 }

@@ -1,0 +1,12 @@
+/* cmd_read.h - `sipcdr read`: capture files -> records in PostgreSQL or CSV. */
+#ifndef SIPCDR_CMD_READ_H
+#define SIPCDR_CMD_READ_H
+
+#include "config.h"
+
+/* Exactly one of db (libpq conninfo) and csv_dir is set. Returns the process
+ * exit status: 0 all input read and every record written; 1 an input file
+ * could not be read or records could not be written (the log says which). */
+int cmd_read(const struct config *cfg, const char *db, const char *csv_dir, char **files, int nfiles);
+
+#endif

@@ -1,0 +1,166 @@
+/* pipeline.c - stage order and counters (see pipeline.h). */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "privacy.h"
+#include "sip_uri.h"
+
+static struct record *queue_slot(void *ctx, enum record_kind kind)
+{
+    struct pipeline *p = ctx;
+    struct record *r = rq_push_slot(&p->queue, kind);
+    if (r == NULL)
+        p->st.records_lost++;
+    return r;
+}
+
+int pipeline_init(struct pipeline *p, const struct config *cfg, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof(*p));
+    p->cfg = cfg;
+    if (sip_uri_init() != 0) {
+        snprintf(err, errlen, "osip2 parser initialisation failed");
+        return -1;
+    }
+    if (rq_init(&p->queue, cfg->queue_size) != 0) {
+        snprintf(err, errlen, "cannot allocate a record queue of %zu records", cfg->queue_size);
+        return -1;
+    }
+    struct record_sink sink = {queue_slot, p};
+    struct dialog_limits dl = {cfg->max_calls, cfg->setup_timeout_us, cfg->max_idle_us, cfg->call_linger_us};
+    if (dialog_init(&p->dialogs, &dl, sink) != 0) {
+        rq_free(&p->queue);
+        snprintf(err, errlen, "cannot allocate the call table (max_calls %zu)", cfg->max_calls);
+        return -1;
+    }
+    struct sms_limits sl = {cfg->max_sms, cfg->sms_pending_us, cfg->sms_linger_us};
+    if (sms_init(&p->sms, &sl, sink) != 0) {
+        dialog_free(&p->dialogs);
+        rq_free(&p->queue);
+        snprintf(err, errlen, "cannot allocate the SMS table (max_sms %zu)", cfg->max_sms);
+        return -1;
+    }
+    return 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    sms_free(&p->sms);
+    dialog_free(&p->dialogs);
+    rq_free(&p->queue);
+}
+
+static void count_message(struct pipeline *p, const struct sip_msg *m)
+{
+    p->st.sip_messages++;
+    if (m->is_request)
+        p->st.requests[m->method]++;
+    else
+        p->st.responses[m->status / 100]++;
+}
+
+void pipeline_on_frame(struct pipeline *p, int dlt, int64_t ts_us, uint8_t *data, size_t caplen, size_t wirelen)
+{
+    p->st.packets++;
+    if (ts_us > p->now_us)
+        p->now_us = ts_us;
+
+    struct packet pkt;
+    enum frame_reason why;
+    if (frame_decode(dlt, data, caplen, wirelen, ts_us, &pkt, &why) != SC_OK) {
+        p->st.frame_skips[why < FRAME_REASONS_MAX ? why : FRAME_MALFORMED]++;
+        return;
+    }
+
+    /* The privacy cut is the first code to read the payload. */
+    struct privacy_result cut;
+    if (privacy_cut_datagram(pkt.payload, pkt.len, &cut) != SC_OK) {
+        p->st.not_sip++;
+        return;
+    }
+    p->st.body_bytes_wiped += cut.wiped;
+    if (pkt.truncated)
+        p->st.udp_truncated++;
+
+    struct sip_msg m;
+    enum sip_scan_error serr;
+    if (sip_scan((const char *)pkt.payload, cut.header_len, &m, &serr) != SC_OK) {
+        p->st.sip_errors[serr]++;
+        return;
+    }
+    count_message(p, &m);
+    /* Route by the transaction's method: a response carries it in CSeq. */
+    enum sip_method tm = m.is_request ? m.method : m.cseq_method;
+    switch (tm) {
+    case SIP_MESSAGE: sms_on_message(&p->sms, &m, &pkt); break;
+    case SIP_REGISTER: /* devices: recorded from a later release on */
+    case SIP_OPTIONS:
+    case SIP_SUBSCRIBE:
+    case SIP_NOTIFY:
+    case SIP_PUBLISH: p->st.not_call++; break;
+    default: dialog_on_message(&p->dialogs, &m, &pkt); break;
+    }
+}
+
+size_t pipeline_expire(struct pipeline *p, size_t max)
+{
+    size_t n = dialog_expire(&p->dialogs, p->now_us, max);
+    return n + sms_expire(&p->sms, p->now_us, max - n);
+}
+
+size_t pipeline_flush(struct pipeline *p, size_t max)
+{
+    size_t before = rq_count(&p->queue);
+    size_t live = dialog_flush(&p->dialogs, max);
+    size_t used = rq_count(&p->queue) - before;
+    return live + sms_flush(&p->sms, max > used ? max - used : 0);
+}
+
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        if (o < cap) {                                                                             \
+            int n_ = snprintf(buf + o, cap - o, __VA_ARGS__);                                      \
+            if (n_ > 0)                                                                            \
+                o += (size_t)n_;                                                                   \
+        }                                                                                          \
+    } while (0)
+
+void pipeline_format_stats(const struct pipeline *p, char *buf, size_t cap)
+{
+    const struct pipeline_stats *s = &p->st;
+    size_t o = 0;
+    buf[0] = '\0';
+    APPEND("packets=%llu sip_messages=%llu", (unsigned long long)s->packets,
+           (unsigned long long)s->sip_messages);
+    for (int r = 1; r < FRAME_REASONS_MAX; r++)
+        if (s->frame_skips[r])
+            APPEND(" skipped_%s=%llu", frame_reason_name((enum frame_reason)r),
+                   (unsigned long long)s->frame_skips[r]);
+    if (s->not_sip)
+        APPEND(" skipped_not_sip=%llu", (unsigned long long)s->not_sip);
+    for (int e = 1; e < SIP_ERR_COUNT; e++)
+        if (s->sip_errors[e])
+            APPEND(" skipped_sip_%s=%llu", sip_scan_error_name((enum sip_scan_error)e),
+                   (unsigned long long)s->sip_errors[e]);
+    if (s->not_call)
+        APPEND(" sip_not_call=%llu", (unsigned long long)s->not_call);
+    if (s->udp_truncated)
+        APPEND(" udp_truncated=%llu", (unsigned long long)s->udp_truncated);
+    APPEND(" body_bytes_wiped=%llu", (unsigned long long)s->body_bytes_wiped);
+    const struct dialog_stats *d = &p->dialogs.stats;
+    const struct sms_stats *m = &p->sms.stats;
+    APPEND(" calls=%llu calls_expired=%llu calls_evicted=%llu unmatched=%llu", (unsigned long long)d->recorded,
+           (unsigned long long)d->expired, (unsigned long long)d->evicted,
+           (unsigned long long)(d->unmatched + m->unmatched));
+    APPEND(" sms=%llu sms_no_response=%llu sms_evicted=%llu", (unsigned long long)m->recorded,
+           (unsigned long long)m->no_response, (unsigned long long)m->evicted);
+    if (d->truncated_fields + m->truncated_fields)
+        APPEND(" truncated_fields=%llu", (unsigned long long)(d->truncated_fields + m->truncated_fields));
+    if (d->uri_errors + m->uri_errors)
+        APPEND(" uri_errors=%llu", (unsigned long long)(d->uri_errors + m->uri_errors));
+    if (s->records_lost)
+        APPEND(" records_lost=%llu", (unsigned long long)s->records_lost);
+    APPEND(" queue_high_water=%zu", p->queue.high_water);
+}

@@ -1,0 +1,114 @@
+/* pcap_tool.c - captures for the pipeline tests that the sample does not hold.
+ *
+ *   pcap_tool privacy OUT.pcap     bodies that try to slip past the privacy cut
+ *   pcap_tool malformed OUT.pcap   broken SIP, non-SIP UDP, a datagram cut short
+ *   pcap_tool sll OUT.pcap         a call captured on Linux "any" (cooked) as pcapng
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pcap_writer.h"
+
+#define T0 ((int64_t)1480675281 * 1000000)
+
+static int failed;
+
+static void udp(struct pcapw *w, int64_t t, const char *src, const char *dst, const char *msg, size_t len)
+{
+    if (pcapw_udp(w, t, src, 5060, dst, 5060, msg, len) != 0)
+        failed = 1;
+}
+
+static void str(struct pcapw *w, int64_t t, const char *msg) { udp(w, t, "10.1.0.1", "10.1.0.2", msg, strlen(msg)); }
+
+#define MSGHDR(id, cseq)                                                                           \
+    "MESSAGE sip:+4917099" id "@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.0.1;branch=z9hG4bK" id "\r\n"     \
+    "From: <sip:+4930100" id "@example.net>;tag=f" id "\r\nTo: <sip:+4917099" id "@example.net>\r\n"           \
+    "Call-ID: privacy-" id "\r\nCSeq: " cseq " MESSAGE\r\n"
+
+static int privacy(const char *path)
+{
+    struct pcapw *w = pcapw_open(path, 1, 0);
+    if (w == NULL)
+        return 1;
+    /* Content-Length shorter than the body */
+    str(w, T0 + 1, MSGHDR("01", "1") "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nCANARY-P01 short length");
+    /* Content-Length longer than the datagram */
+    str(w, T0 + 2, MSGHDR("02", "1") "Content-Type: text/plain\r\nContent-Length: 2000000000\r\n\r\nCANARY-P02 huge length");
+    /* no Content-Length at all, compact headers, bare LF */
+    str(w, T0 + 3, "MESSAGE sip:+4917099003@example.net SIP/2.0\nv: SIP/2.0/UDP 10.1.0.1;branch=z9hG4bK3\n"
+                   "f: <sip:+4930100003@example.net>;tag=f03\nt: <sip:+4917099003@example.net>\ni: privacy-03\n"
+                   "CSeq: 1 MESSAGE\nc: text/plain\n\nCANARY-P03 no length");
+    /* a body that is itself a SIP request */
+    str(w, T0 + 4, MSGHDR("04", "1") "Content-Type: message/sip\r\nContent-Length: 95\r\n\r\n"
+                   "INVITE sip:CANARY-P04@evil SIP/2.0\r\nCall-ID: CANARY-P04-inner\r\nFrom: a;tag=x\r\nTo: b\r\nCSeq: 1 INVITE\r\n\r\n");
+    /* CPIM and multipart */
+    str(w, T0 + 5, MSGHDR("05", "1") "Content-Type: message/cpim\r\nContent-Length: 80\r\n\r\n"
+                   "From: <sip:x@y>\r\nTo: <sip:z@y>\r\nContent-Type: text/plain\r\n\r\nCANARY-P05 cpim text");
+    str(w, T0 + 6, MSGHDR("06", "1") "Content-Type: multipart/mixed;boundary=zz\r\nContent-Length: 60\r\n\r\n"
+                   "--zz\r\nContent-Type: text/plain\r\n\r\nCANARY-P06 part\r\n--zz--\r\n");
+    /* 8-bit text with NUL bytes in a 3GPP PDU */
+    static const char pdu[] = MSGHDR("07", "1") "Content-Type: application/vnd.3gpp.sms\r\nContent-Length: 30\r\n\r\n"
+                                               "\x00\x01\x00\x06\x91\x94\x51\x55\x00\x00\x10\x01\x00\x04\x0a"
+                                               "CANARY-P07\x00\xff";
+    udp(w, T0 + 7, "10.1.0.1", "10.1.0.2", pdu, sizeof(pdu) - 1);
+    /* the answers, one of them with a body too */
+    str(w, T0 + 8, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.1.0.1;branch=z9hG4bK01\r\n"
+                   "From: <sip:+4930100" "01@example.net>;tag=f01\r\nTo: <sip:+4917099" "01@example.net>;tag=t\r\n"
+                   "Call-ID: privacy-01\r\nCSeq: 1 MESSAGE\r\nContent-Length: 15\r\n\r\nCANARY-P08 resp");
+    /* over IPv6 too */
+    const char *v6 = MSGHDR("09", "1") "Content-Type: text/plain\r\nContent-Length: 15\r\n\r\nCANARY-P09 ipv6";
+    udp(w, T0 + 9, "2001:db8::1", "2001:db8::2", v6, strlen(v6));
+    if (pcapw_close(w) != 0)
+        return 1;
+    return failed;
+}
+
+static int malformed(const char *path)
+{
+    struct pcapw *w = pcapw_open(path, 1, 0);
+    if (w == NULL)
+        return 1;
+    str(w, T0 + 1, "NOTIFY * HTTP/1.1\r\nHost: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\n\r\n"); /* SSDP */
+    str(w, T0 + 2, "INVITE sip:x SIP/2.0\r\nCall-ID: only-call-id\r\n\r\n");                   /* missing headers */
+    str(w, T0 + 3, "INVITE sip:x SIP/2.0\r\nthis is not a header\r\n\r\n");
+    str(w, T0 + 4, "SIP/2.0 999 Nine\r\nCall-ID: x\r\n\r\n");
+    str(w, T0 + 5, "INVITE sip:x SIP/2.0\r\nCall-ID: a\r\nCall-ID: b\r\nFrom: <sip:a@a>;tag=1\r\nTo: <sip:b@b>\r\nCSeq: 1 INVITE\r\n\r\n");
+    str(w, T0 + 6, "\x80\x08\x00\x01rtp-ish payload");
+    /* one good call after the junk: still recorded */
+    str(w, T0 + 7, "INVITE sip:+4930999@example.net SIP/2.0\r\nFrom: <sip:+4930888@example.net>;tag=g\r\n"
+                   "To: <sip:+4930999@example.net>\r\nCall-ID: good-after-junk\r\nCSeq: 1 INVITE\r\n\r\n");
+    str(w, T0 + 8, "SIP/2.0 486 Busy Here\r\nFrom: <sip:+4930888@example.net>;tag=g\r\n"
+                   "To: <sip:+4930999@example.net>;tag=h\r\nCall-ID: good-after-junk\r\nCSeq: 1 INVITE\r\n\r\n");
+    if (pcapw_close(w) != 0)
+        return 1;
+    return failed;
+}
+
+static int sll(const char *path)
+{
+    struct pcapw *w = pcapw_open(path, 113 /* DLT_LINUX_SLL */, 1);
+    if (w == NULL)
+        return 1;
+    str(w, T0 + 1, "INVITE sip:+4930777@example.net SIP/2.0\r\nFrom: <sip:+4930666@example.net>;tag=s\r\n"
+                   "To: <sip:+4930777@example.net>\r\nCall-ID: cooked-1\r\nCSeq: 1 INVITE\r\nUser-Agent: sipp\r\n\r\n");
+    str(w, T0 + 2000000, "SIP/2.0 200 OK\r\nFrom: <sip:+4930666@example.net>;tag=s\r\n"
+                         "To: <sip:+4930777@example.net>;tag=u\r\nCall-ID: cooked-1\r\nCSeq: 1 INVITE\r\n\r\n");
+    str(w, T0 + 9500000, "BYE sip:+4930666@example.net SIP/2.0\r\nFrom: <sip:+4930777@example.net>;tag=u\r\n"
+                         "To: <sip:+4930666@example.net>;tag=s\r\nCall-ID: cooked-1\r\nCSeq: 1 BYE\r\n\r\n");
+    if (pcapw_close(w) != 0)
+        return 1;
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "privacy") == 0)
+        return privacy(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "malformed") == 0)
+        return malformed(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "sll") == 0)
+        return sll(argv[2]);
+    fprintf(stderr, "usage: pcap_tool privacy|malformed|sll OUT\n");
+    return 2;
+}
