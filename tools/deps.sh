@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
-      libpcap-dev libosip2-dev libpq-dev libuv1-dev libinih-dev
+      libpcap-dev libosip2-dev libpq-dev libuv1-dev libinih-dev zlib1g-dev
       postgresql postgresql-client python3)
 
 missing=()
