@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frame_hep.h"
 #include "privacy.h"
 #include "sip_uri.h"
 
@@ -61,6 +62,75 @@ static void count_message(struct pipeline *p, const struct sip_msg *m)
         p->st.responses[m->status / 100]++;
 }
 
+/* A complete SIP header section (the privacy cut has run): scan and route. */
+static void on_sip_headers(struct pipeline *p, const char *hdr, size_t len, const struct packet *pkt)
+{
+    struct sip_msg m;
+    enum sip_scan_error serr;
+    if (sip_scan(hdr, len, &m, &serr) != SC_OK) {
+        p->st.sip_errors[serr]++;
+        return;
+    }
+    count_message(p, &m);
+    /* Route by the transaction's method: a response carries it in CSeq. */
+    enum sip_method tm = m.is_request ? m.method : m.cseq_method;
+    switch (tm) {
+    case SIP_MESSAGE: sms_on_message(&p->sms, &m, pkt); break;
+    case SIP_REGISTER: /* devices: recorded from a later release on */
+    case SIP_OPTIONS:
+    case SIP_SUBSCRIBE:
+    case SIP_NOTIFY:
+    case SIP_PUBLISH: p->st.not_call++; break;
+    default: dialog_on_message(&p->dialogs, &m, pkt); break;
+    }
+}
+
+/* One datagram that should hold one SIP message. */
+static void on_sip_datagram(struct pipeline *p, struct packet *pkt)
+{
+    /* The privacy cut is the first code to read the payload. */
+    struct privacy_result cut;
+    if (privacy_cut_datagram(pkt->payload, pkt->len, &cut) != SC_OK) {
+        p->st.not_sip++;
+        return;
+    }
+    p->st.body_bytes_wiped += cut.wiped;
+    if (pkt->truncated)
+        p->st.udp_truncated++;
+    on_sip_headers(p, (const char *)pkt->payload, cut.header_len, pkt);
+}
+
+/* HEP: v3 is recognised by its magic on any port; v1/v2 have no magic and
+ * are only tried on the configured HEP port. */
+static bool is_hep(const struct pipeline *p, const struct packet *pkt)
+{
+    if (pkt->len >= 4 && memcmp(pkt->payload, "HEP3", 4) == 0)
+        return true;
+    return (pkt->dport == p->cfg->hep_port || pkt->sport == p->cfg->hep_port) &&
+           hep_looks_like(pkt->payload, pkt->len);
+}
+
+static void on_hep(struct pipeline *p, struct packet *outer)
+{
+    struct packet inner;
+    struct hep_info info;
+    enum hep_error why;
+    enum sc_ret rc = hep_decode(outer->payload, outer->len, &inner, &info, p->inflate_buf,
+                                sizeof(p->inflate_buf), &why);
+    if (rc != SC_OK) {
+        p->st.hep_skips[why < HEP_ERRORS_MAX ? why : HEP_NOT_HEP]++;
+        return;
+    }
+    p->st.hep_packets++;
+    if (!info.has_ts)
+        inner.ts_us = outer->ts_us;
+    inner.tunnel_depth = outer->tunnel_depth;
+    /* HEP carries whole SIP messages, also for TCP legs: a datagram each. */
+    on_sip_datagram(p, &inner);
+    if (info.compressed)
+        privacy_wipe(p->inflate_buf, sizeof(p->inflate_buf));
+}
+
 void pipeline_on_frame(struct pipeline *p, int dlt, int64_t ts_us, uint8_t *data, size_t caplen, size_t wirelen)
 {
     p->st.packets++;
@@ -73,35 +143,15 @@ void pipeline_on_frame(struct pipeline *p, int dlt, int64_t ts_us, uint8_t *data
         p->st.frame_skips[why < FRAME_REASONS_MAX ? why : FRAME_MALFORMED]++;
         return;
     }
-
-    /* The privacy cut is the first code to read the payload. */
-    struct privacy_result cut;
-    if (privacy_cut_datagram(pkt.payload, pkt.len, &cut) != SC_OK) {
-        p->st.not_sip++;
+    if (pkt.l4proto != 17) {
+        /* SIP over TCP arrives with stream reassembly (capture issue). */
+        p->st.frame_skips[FRAME_NOT_UDP]++;
         return;
     }
-    p->st.body_bytes_wiped += cut.wiped;
-    if (pkt.truncated)
-        p->st.udp_truncated++;
-
-    struct sip_msg m;
-    enum sip_scan_error serr;
-    if (sip_scan((const char *)pkt.payload, cut.header_len, &m, &serr) != SC_OK) {
-        p->st.sip_errors[serr]++;
-        return;
-    }
-    count_message(p, &m);
-    /* Route by the transaction's method: a response carries it in CSeq. */
-    enum sip_method tm = m.is_request ? m.method : m.cseq_method;
-    switch (tm) {
-    case SIP_MESSAGE: sms_on_message(&p->sms, &m, &pkt); break;
-    case SIP_REGISTER: /* devices: recorded from a later release on */
-    case SIP_OPTIONS:
-    case SIP_SUBSCRIBE:
-    case SIP_NOTIFY:
-    case SIP_PUBLISH: p->st.not_call++; break;
-    default: dialog_on_message(&p->dialogs, &m, &pkt); break;
-    }
+    if (is_hep(p, &pkt))
+        on_hep(p, &pkt);
+    else
+        on_sip_datagram(p, &pkt);
 }
 
 size_t pipeline_expire(struct pipeline *p, size_t max)
@@ -140,6 +190,11 @@ void pipeline_format_stats(const struct pipeline *p, char *buf, size_t cap)
                    (unsigned long long)s->frame_skips[r]);
     if (s->not_sip)
         APPEND(" skipped_not_sip=%llu", (unsigned long long)s->not_sip);
+    if (s->hep_packets)
+        APPEND(" hep_sip=%llu", (unsigned long long)s->hep_packets);
+    for (int e = 1; e < HEP_ERRORS_MAX; e++)
+        if (s->hep_skips[e])
+            APPEND(" skipped_hep_%s=%llu", hep_error_name((enum hep_error)e), (unsigned long long)s->hep_skips[e]);
     for (int e = 1; e < SIP_ERR_COUNT; e++)
         if (s->sip_errors[e])
             APPEND(" skipped_sip_%s=%llu", sip_scan_error_name((enum sip_scan_error)e),

@@ -1,6 +1,6 @@
 /* pipeline.h - the stage order, from a captured frame to records.
  *
- *   frame_decode -> privacy_cut -> sip_scan -> dialog / sms -> record_queue
+ *   frame_decode -> [HEP] -> privacy_cut -> sip_scan -> dialog / sms -> record_queue
  *
  * Pure and synchronous: no event loop and no I/O, so tests can drive it with
  * frames. Every frame that does not become a SIP message is counted under
@@ -21,6 +21,7 @@
 #include "config.h"
 #include "dialog.h"
 #include "frame.h"
+#include "frame_hep.h"
 #include "record_queue.h"
 #include "sip_scan.h"
 #include "sms.h"
@@ -30,6 +31,8 @@ struct pipeline_stats {
     uint64_t frame_skips[FRAME_REASONS_MAX]; /* by enum frame_reason (FRAME_OK unused) */
     uint64_t udp_truncated;   /* datagram cut by the snap length: headers used if complete */
     uint64_t not_sip;         /* UDP payload that is not a SIP message */
+    uint64_t hep_packets;     /* SIP messages taken out of HEP */
+    uint64_t hep_skips[HEP_ERRORS_MAX]; /* HEP packets not used, by reason */
     uint64_t sip_messages;
     uint64_t not_call;        /* REGISTER, OPTIONS, SUBSCRIBE, NOTIFY, PUBLISH: no record yet */
     uint64_t sip_errors[SIP_ERR_COUNT]; /* malformed SIP, by reason */
@@ -46,6 +49,7 @@ struct pipeline {
     struct sms_table sms;
     int64_t now_us;
     struct pipeline_stats st;
+    uint8_t inflate_buf[65536]; /* compressed HEP payloads; wiped after each use */
 };
 
 /* Returns 0, or -1 with err filled. */

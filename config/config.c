@@ -27,6 +27,7 @@ struct key {
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
     {"capture", "burst", K_UINT, OFF(burst), 1, 65536},
+    {"capture", "hep_port", K_UINT, OFF(hep_port), 1, 65535},
     {"calls", "max_calls", K_UINT, OFF(max_calls), 1, 100000000},
     {"calls", "setup_timeout", K_SECONDS, OFF(setup_timeout_us), 1, 86400},
     {"calls", "max_idle", K_SECONDS, OFF(max_idle_us), 1, 7 * 86400},
@@ -43,6 +44,7 @@ void config_defaults(struct config *c)
 {
     memset(c, 0, sizeof(*c));
     c->burst = 256;
+    c->hep_port = 9060;
     c->max_calls = 200000;
     c->setup_timeout_us = 300LL * 1000000;
     c->max_idle_us = 4LL * 3600 * 1000000;
@@ -93,7 +95,7 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
         }
         if (k->type == K_SECONDS)
             *(int64_t *)(void *)base = (int64_t)n * 1000000;
-        else if (k->offset == OFF(burst))
+        else if (k->offset == OFF(burst) || k->offset == OFF(hep_port))
             *(unsigned *)(void *)base = (unsigned)n;
         else
             *(size_t *)(void *)base = (size_t)n;

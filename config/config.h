@@ -15,6 +15,7 @@
 struct config {
     /* [capture] */
     unsigned burst; /* packets read per loop iteration */
+    unsigned hep_port; /* UDP port where HEPv1/v2 (no magic) are looked for; HEPv3 is found anywhere */
     /* [calls] */
     size_t max_calls;
     int64_t setup_timeout_us;

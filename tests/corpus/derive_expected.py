@@ -3,7 +3,8 @@
 shared corpus, derived independently with tshark by the rules in
 docs/records.md.
 
-    python3 tests/corpus/derive_expected.py ../shared/corpus/pcap/udp-calls ../shared/corpus/pcap/failed-calls
+    python3 tests/corpus/derive_expected.py ../shared/corpus/pcap/udp-calls ../shared/corpus/pcap/failed-calls \
+        ../shared/corpus/pcap/hep
 
 For every capture in the given folders it runs (tshark 4.0):
 
@@ -30,10 +31,20 @@ CALL_COLS = ["call_id", "caller", "callee", "redirects", "caller_ip", "user_agen
 SMS_COLS = ["call_id", "sender", "destination", "time", "status", "kind"]
 
 
-def tshark_rows(path):
-    cmd = ["tshark", "-n", "-r", path, "-Y", "sip && udp", "-T", "fields", "-E", "separator=/t",
-           "-E", "occurrence=f"]
-    for f in ["frame.time_epoch", "ip.src", "ipv6.src", "sip.Method", "sip.Status-Code", "sip.Call-ID",
+HEP_LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "peers", "hep3.lua")
+
+
+def tshark_rows(path, hep=False):
+    """hep: the capture holds HEP mirrors; read the original packet's address
+    and time from the HEP chunks with ../shared/peers/hep3.lua (tshark 4.0 has
+    no HEP dissector):
+      tshark -X lua_script:hep3.lua -n -r FILE -Y sip -T fields -e hep3.ts_sec -e hep3.src_ip ..."""
+    cmd = ["tshark", "-n", "-r", path, "-Y", "sip" if hep else "sip && udp", "-T", "fields",
+           "-E", "separator=/t", "-E", "occurrence=f"]
+    if hep:
+        cmd = cmd[:1] + ["-X", "lua_script:" + HEP_LUA] + cmd[1:]
+    for f in ["hep3.ts_sec" if hep else "frame.time_epoch", "hep3.src_ip" if hep else "ip.src",
+              "hep3.ts_usec" if hep else "ipv6.src", "sip.Method", "sip.Status-Code", "sip.Call-ID",
               "sip.from.tag", "sip.to.tag", "sip.CSeq.seq", "sip.CSeq.method", "sip.r-uri.user",
               "sip.from.user", "sip.User-Agent", "sip.Diversion", "sip.contact.user",
               "sip.Content-Type", "sip.r-uri"]:
@@ -43,8 +54,12 @@ def tshark_rows(path):
         parts = line.split("\t")
         parts += [""] * (len(FIELDS) - len(parts))
         r = dict(zip(FIELDS, parts))
-        sec, _, frac = r["time"].partition(".")
-        r["us"] = int(sec) * 1000000 + int((frac + "000000")[:6])
+        if hep:
+            r["us"] = int(r["time"]) * 1000000 + int(r["ip6"])
+            r["ip6"] = ""
+        else:
+            sec, _, frac = r["time"].partition(".")
+            r["us"] = int(sec) * 1000000 + int((frac + "000000")[:6])
         yield r
 
 
@@ -78,9 +93,9 @@ def div_users(value):
     return users
 
 
-def derive(path):
+def derive(path, hep=False):
     calls, order, sms = {}, [], {}
-    for r in tshark_rows(path):
+    for r in tshark_rows(path, hep):
         is_req = r["method"] != ""
         tm = r["method"] if is_req else r["cseqm"]
         if tm == "MESSAGE":
@@ -192,7 +207,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for folder in sys.argv[1:]:
         for name in sorted(os.listdir(folder)):
-            rows, srows = derive(os.path.join(folder, name))
+            rows, srows = derive(os.path.join(folder, name), os.path.basename(folder.rstrip("/")) == "hep")
             sub = os.path.join(here, "expected", os.path.basename(folder.rstrip("/")))
             os.makedirs(sub, exist_ok=True)
             write(os.path.join(sub, name + ".calls.csv"), CALL_COLS, rows)

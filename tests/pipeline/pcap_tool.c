@@ -3,9 +3,13 @@
  *   pcap_tool privacy OUT.pcap     bodies that try to slip past the privacy cut
  *   pcap_tool malformed OUT.pcap   broken SIP, non-SIP UDP, a datagram cut short
  *   pcap_tool sll OUT.pcap         a call captured on Linux "any" (cooked) as pcapng
+ *   pcap_tool hep OUT.pcap         MESSAGEs mirrored as HEPv3 to udp/9060, plain and zlib-compressed
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "pcap_writer.h"
 
@@ -101,14 +105,81 @@ static int sll(const char *path)
     return failed;
 }
 
+/* One HEPv3 chunk: vendor 0, type, length including the 6-byte header. */
+static size_t chunk(uint8_t *p, uint16_t type, const void *val, size_t len)
+{
+    size_t n = 6 + len;
+    p[0] = 0;
+    p[1] = 0;
+    p[2] = (uint8_t)(type >> 8);
+    p[3] = (uint8_t)type;
+    p[4] = (uint8_t)(n >> 8);
+    p[5] = (uint8_t)n;
+    memcpy(p + 6, val, len);
+    return n;
+}
+
+static size_t hep3(uint8_t *out, uint32_t ts_sec, uint32_t ts_usec, const void *payload, size_t plen, int compress_it)
+{
+    size_t o = 6;
+    uint8_t u8, a4[4];
+    uint16_t u16;
+    uint32_t u32;
+    u8 = 2; o += chunk(out + o, 1, &u8, 1);           /* IPv4 */
+    u8 = 17; o += chunk(out + o, 2, &u8, 1);          /* UDP */
+    a4[0] = 10; a4[1] = 2; a4[2] = 0; a4[3] = 1; o += chunk(out + o, 3, a4, 4);
+    a4[3] = 2; o += chunk(out + o, 4, a4, 4);
+    u16 = htons(5060); o += chunk(out + o, 7, &u16, 2);
+    o += chunk(out + o, 8, &u16, 2);
+    u32 = htonl(ts_sec); o += chunk(out + o, 9, &u32, 4);
+    u32 = htonl(ts_usec); o += chunk(out + o, 10, &u32, 4);
+    u8 = 1; o += chunk(out + o, 11, &u8, 1);          /* SIP */
+    u32 = htonl(2001); o += chunk(out + o, 12, &u32, 4);
+    if (compress_it) {
+        uint8_t z[4096];
+        uLongf zl = sizeof(z);
+        if (compress(z, &zl, payload, plen) != Z_OK)
+            failed = 1;
+        o += chunk(out + o, 16, z, zl);
+    } else {
+        o += chunk(out + o, 15, payload, plen);
+    }
+    memcpy(out, "HEP3", 4);
+    out[4] = (uint8_t)(o >> 8);
+    out[5] = (uint8_t)o;
+    return o;
+}
+
+static int hep(const char *path)
+{
+    struct pcapw *w = pcapw_open(path, 1, 0);
+    if (w == NULL)
+        return 1;
+    static const char *msgs[] = {
+        MSGHDR("21", "1") "Content-Type: text/plain\r\nContent-Length: 20\r\n\r\nCANARY-P21 hep plain",
+        MSGHDR("22", "1") "Content-Type: text/plain\r\nContent-Length: 19\r\n\r\nCANARY-P22 hep zlib",
+    };
+    for (int i = 0; i < 2; i++) {
+        uint8_t pkt[4096];
+        size_t n = hep3(pkt, 1480675290, 250000 + (uint32_t)i, msgs[i], strlen(msgs[i]), i == 1);
+        if (pcapw_udp(w, T0 + 9000000 + i, "10.9.9.9", 5060, "10.9.9.10", 9060, pkt, n) != 0)
+            failed = 1;
+    }
+    if (pcapw_close(w) != 0)
+        return 1;
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "hep") == 0)
+        return hep(argv[2]);
     if (argc == 3 && strcmp(argv[1], "privacy") == 0)
         return privacy(argv[2]);
     if (argc == 3 && strcmp(argv[1], "malformed") == 0)
         return malformed(argv[2]);
     if (argc == 3 && strcmp(argv[1], "sll") == 0)
         return sll(argv[2]);
-    fprintf(stderr, "usage: pcap_tool privacy|malformed|sll OUT\n");
+    fprintf(stderr, "usage: pcap_tool privacy|malformed|sll|hep OUT\n");
     return 2;
 }
