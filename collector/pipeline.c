@@ -55,7 +55,6 @@ void pipeline_free(struct pipeline *p)
 
 static void count_message(struct pipeline *p, const struct sip_msg *m)
 {
-    p->st.sip_messages++;
     if (m->is_request)
         p->st.requests[m->method]++;
     else
@@ -67,6 +66,7 @@ static void on_sip_headers(struct pipeline *p, const char *hdr, size_t len, cons
 {
     struct sip_msg m;
     enum sip_scan_error serr;
+    p->st.sip_messages++;
     if (sip_scan(hdr, len, &m, &serr) != SC_OK) {
         p->st.sip_errors[serr]++;
         return;

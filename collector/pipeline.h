@@ -33,9 +33,9 @@ struct pipeline_stats {
     uint64_t not_sip;         /* UDP payload that is not a SIP message */
     uint64_t hep_packets;     /* SIP messages taken out of HEP */
     uint64_t hep_skips[HEP_ERRORS_MAX]; /* HEP packets not used, by reason */
-    uint64_t sip_messages;
+    uint64_t sip_messages;    /* framed as SIP (start line seen), malformed ones included */
     uint64_t not_call;        /* REGISTER, OPTIONS, SUBSCRIBE, NOTIFY, PUBLISH: no record yet */
-    uint64_t sip_errors[SIP_ERR_COUNT]; /* malformed SIP, by reason */
+    uint64_t sip_errors[SIP_ERR_COUNT]; /* of sip_messages, malformed and not used, by reason */
     uint64_t requests[SIP_METHOD_COUNT];
     uint64_t responses[7];    /* by class: [1] 1xx ... [6] 6xx */
     uint64_t body_bytes_wiped;
