@@ -37,7 +37,7 @@ struct frame_case {
 
 /* The bytes of a built frame and where its parts start. */
 struct frame {
-    uint8_t b[512];
+    uint8_t b[1024];
     size_t len;         /* whole frame */
     size_t payload_at;  /* UDP payload offset */
     size_t payload_len;
@@ -215,6 +215,13 @@ static const struct frame_case good_cases[] = {
     {"raw ipv4 (14)", 14, "", 4, 17, NULL, 0, 0, SC_OK, FRAME_OK},
     {"DLT_IPV4", DLT_IPV4, "", 4, 17, NULL, 0, 0, SC_OK, FRAME_OK},
     {"DLT_IPV6", DLT_IPV6, "", 6, 17, NULL, 0, 0, SC_OK, FRAME_OK},
+    {"mpls two labels ipv4", DLT_EN10MB, ETH "8847 00064040 000c8140", 4, 17, NULL, 0, 0, SC_OK, FRAME_OK},
+    {"mpls one label ipv6", DLT_EN10MB, ETH "8847 000c8140", 6, 17, NULL, 0, 0, SC_OK, FRAME_OK},
+    {"vlan mpls multicast", DLT_EN10MB, ETH "8100 0064 8848 000c8140", 4, 17, NULL, 0, 0, SC_OK, FRAME_OK},
+    {"mpls pseudowire ethernet vlan", DLT_EN10MB, ETH "8847 00064040 000c8140 00000000" ETH "8100 0005 86dd", 6, 17,
+     NULL, 0, 0, SC_OK, FRAME_OK},
+    {"sll mpls", DLT_LINUX_SLL, "0000 0001 0006 0200000000010000 8847 000c8140", 4, 17, NULL, 0, 6, SC_OK,
+     FRAME_OK},
 };
 
 static const struct frame_case bad_cases[] = {
@@ -232,19 +239,28 @@ static const struct frame_case bad_cases[] = {
      FRAME_NOT_IP},
     {"null unknown family", DLT_NULL, "07000000", 4, 17, NULL, 0, 0, SC_DECLINED, FRAME_NOT_IP},
     {"null linux inet6 value", DLT_NULL, "0a000000", 6, 17, NULL, 0, 0, SC_DECLINED, FRAME_NOT_IP},
-    {"ipv4 tcp", DLT_EN10MB, ETH "0800", 4, 6, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
+    /* build() puts a UDP header after the IP header: read as TCP, its data
+     * offset is the '2' of "SIP/2.0" >> 4 = 3 words, below the minimum. */
+    {"ipv4 tcp, data offset 3", DLT_EN10MB, ETH "0800", 4, 6, NULL, 0, 0, SC_ERROR, FRAME_MALFORMED},
+    {"ipv4 sctp", DLT_EN10MB, ETH "0800", 4, 132, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
+    {"ipv4 ipip carrying a udp header", DLT_EN10MB, ETH "0800", 4, 4, NULL, 0, 0, SC_ERROR, FRAME_MALFORMED},
     {"ipv4 icmp", DLT_EN10MB, ETH "0800", 4, 1, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv4 first fragment", DLT_EN10MB, ETH "0800", 4, 17, NULL, 0x2000, 0, SC_DECLINED, FRAME_IP_FRAGMENT},
     {"ipv4 last fragment", DLT_EN10MB, ETH "0800", 4, 17, NULL, 0x00b9, 0, SC_DECLINED, FRAME_IP_FRAGMENT},
     {"ipv4 middle fragment DF", DLT_EN10MB, ETH "0800", 4, 17, NULL, 0x6001, 0, SC_DECLINED, FRAME_IP_FRAGMENT},
-    {"ipv6 tcp", DLT_EN10MB, ETH "86dd", 6, 6, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
+    {"ipv6 tcp, data offset 3", DLT_EN10MB, ETH "86dd", 6, 6, NULL, 0, 0, SC_ERROR, FRAME_MALFORMED},
     {"ipv6 icmpv6", DLT_EN10MB, ETH "86dd", 6, 58, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv6 esp", DLT_EN10MB, ETH "86dd", 6, 50, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv6 no next header", DLT_EN10MB, ETH "86dd", 6, 59, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv6 options then no next header", DLT_EN10MB, ETH "86dd", 6, 60, "3b00 0104 00000000", 0, 0, SC_DECLINED,
      FRAME_NOT_UDP},
-    {"ipv6 hop-by-hop then tcp", DLT_EN10MB, ETH "86dd", 6, 0, "0600 0104 00000000", 0, 0, SC_DECLINED,
+    {"ipv6 hop-by-hop then sctp", DLT_EN10MB, ETH "86dd", 6, 0, "8400 0104 00000000", 0, 0, SC_DECLINED,
      FRAME_NOT_UDP},
+    {"ipv6 gre, version field 4 (not ours)", DLT_EN10MB, ETH "86dd", 6, 47, NULL, 0, 0, SC_DECLINED, FRAME_NOT_IP},
+    {"mpls associated channel", DLT_EN10MB, ETH "8847 000c8140 10000000", 4, 17, NULL, 0, 0, SC_DECLINED,
+     FRAME_NOT_IP},
+    {"mpls pseudowire carrying arp", DLT_EN10MB, ETH "8847 000c8140 00000000" ETH "0806", 4, 17, NULL, 0, 0,
+     SC_DECLINED, FRAME_NOT_IP},
     {"ipv6 first fragment", DLT_EN10MB, ETH "86dd", 6, 44, "1100 0001 12345678", 0, 0, SC_DECLINED,
      FRAME_IP_FRAGMENT},
     {"ipv6 last fragment", DLT_EN10MB, ETH "86dd", 6, 44, "1100 05a8 12345678", 0, 0, SC_DECLINED,
@@ -504,6 +520,769 @@ static void addr_strings(void)
     CHECK_EQ_STR(packet_addr_str(&empty, 1, buf, sizeof(buf)), "");
 }
 
+/* ---- Tunnels, MPLS pseudowires, TCP, fragments ----
+ *
+ * Frames are built outside in: each IP or UDP header records where its
+ * length field is, and tb_finish() fills them once the payload is placed,
+ * since every layer here runs to the end of the frame. */
+
+static const uint8_t OUT4_SRC[4] = {192, 0, 2, 1}, OUT4_DST[4] = {192, 0, 2, 2};
+static const uint8_t OUT6_SRC[16] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0xff, [15] = 1};
+static const uint8_t OUT6_DST[16] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0xff, [15] = 2};
+
+enum fix_kind { FIX_IP4, FIX_IP6, FIX_UDP };
+
+struct tb {
+    struct frame f;
+    struct {
+        size_t at;
+        enum fix_kind kind;
+    } fix[24];
+    int nfix;
+};
+
+static void tb_init(struct tb *t, const char *link)
+{
+    memset(t, 0, sizeof(*t));
+    put_hex(&t->f, link);
+}
+
+static void tb_hex(struct tb *t, const char *hex) { put_hex(&t->f, hex); }
+
+static void tb_ip4(struct tb *t, uint8_t proto, const uint8_t *src, const uint8_t *dst)
+{
+    uint8_t h[20] = {0x45};
+    h[8] = 64;
+    h[9] = proto;
+    memcpy(h + 12, src, 4);
+    memcpy(h + 16, dst, 4);
+    t->fix[t->nfix].at = t->f.len;
+    t->fix[t->nfix++].kind = FIX_IP4;
+    put_bytes(&t->f, h, sizeof(h));
+}
+
+/* ext: extension headers, chained by their own next header fields. */
+static void tb_ip6(struct tb *t, uint8_t next, const uint8_t *src, const uint8_t *dst, const char *ext)
+{
+    uint8_t h[40] = {0x60};
+    h[6] = next;
+    h[7] = 64;
+    memcpy(h + 8, src, 16);
+    memcpy(h + 24, dst, 16);
+    t->fix[t->nfix].at = t->f.len;
+    t->fix[t->nfix++].kind = FIX_IP6;
+    put_bytes(&t->f, h, sizeof(h));
+    put_hex(&t->f, ext);
+}
+
+static void tb_udp(struct tb *t, unsigned sport, unsigned dport)
+{
+    uint8_t u[8] = {0};
+    put16(u, sport);
+    put16(u + 2, dport);
+    t->fix[t->nfix].at = t->f.len;
+    t->fix[t->nfix++].kind = FIX_UDP;
+    put_bytes(&t->f, u, sizeof(u));
+}
+
+/* The innermost packet every tunnel case carries: 5060 -> 5080 and PAYLOAD. */
+static void tb_inner(struct tb *t, int ipver)
+{
+    if (ipver == 4)
+        tb_ip4(t, 17, V4_SRC, V4_DST);
+    else
+        tb_ip6(t, 17, V6_SRC, V6_DST, NULL);
+    tb_udp(t, 5060, 5080);
+}
+
+static void tb_finish(struct tb *t)
+{
+    t->f.payload_at = t->f.len;
+    t->f.payload_len = strlen(PAYLOAD);
+    put_bytes(&t->f, PAYLOAD, t->f.payload_len);
+    t->f.ip_end = t->f.len;
+    for (int i = 0; i < t->nfix; i++) {
+        size_t at = t->fix[i].at, n = t->f.len - at;
+        if (t->fix[i].kind == FIX_IP4)
+            put16(t->f.b + at + 2, (unsigned)n);
+        else if (t->fix[i].kind == FIX_IP6)
+            put16(t->f.b + at + 4, (unsigned)(n - 40));
+        else
+            put16(t->f.b + at + 4, (unsigned)n);
+    }
+}
+
+struct tunnel_case {
+    const char *name;
+    void (*build)(struct tb *t);
+    int ipver; /* of the inner packet */
+    int depth;
+};
+
+static void b_4in4(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 4, OUT4_SRC, OUT4_DST);
+    tb_inner(t, 4);
+}
+static void b_6in4(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 41, OUT4_SRC, OUT4_DST);
+    tb_inner(t, 6);
+}
+static void b_4in6(struct tb *t)
+{
+    tb_init(t, ETH "86dd");
+    tb_ip6(t, 4, OUT6_SRC, OUT6_DST, NULL);
+    tb_inner(t, 4);
+}
+static void b_6in6_opts(struct tb *t)
+{
+    tb_init(t, ETH "86dd");
+    tb_ip6(t, 60, OUT6_SRC, OUT6_DST, "2900 0104 00000000"); /* destination options, then IPv6 */
+    tb_inner(t, 6);
+}
+static void b_gre_ip4(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "0000 0800");
+    tb_inner(t, 4);
+}
+static void b_gre_key_seq(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "3000 86dd 0000002a 00000007"); /* K and S: key 42, sequence 7 */
+    tb_inner(t, 6);
+}
+static void b_gre_csum_key_seq(struct tb *t)
+{
+    tb_init(t, ETH "86dd");
+    tb_ip6(t, 47, OUT6_SRC, OUT6_DST, NULL);
+    tb_hex(t, "b000 0800 abcd0000 0000002a 00000007"); /* C, K, S */
+    tb_inner(t, 4);
+}
+static void b_gre_teb(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "2000 6558 00000000" ETH "8100 0064 0800"); /* as heplify's mirror sends it */
+    tb_inner(t, 4);
+}
+static void b_erspan1(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "0000 88be" ETH "0800");
+    tb_inner(t, 4);
+}
+static void b_erspan2(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "1000 88be 00000001  1064 0801 00000005" ETH "0800"); /* ver 1, vlan 100, session 1 */
+    tb_inner(t, 4);
+}
+static void b_erspan3(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "1000 22eb 00000001  2064 0001 12345678 0000 0000" ETH "86dd"); /* ver 2, FT 0, O 0 */
+    tb_inner(t, 6);
+}
+static void b_erspan3_platform(struct tb *t)
+{
+    tb_init(t, ETH "86dd");
+    tb_ip6(t, 47, OUT6_SRC, OUT6_DST, NULL);
+    tb_hex(t, "1000 22eb 00000001  2064 0001 12345678 0000 0001  04000123 9abcdef0" ETH "0800");
+    tb_inner(t, 4);
+}
+static void b_erspan3_ip(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "1000 22eb 00000001  2064 0001 12345678 0000 0800"); /* FT 2: an IP packet, no Ethernet */
+    tb_inner(t, 6);
+}
+static void b_vxlan(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 17, OUT4_SRC, OUT4_DST);
+    tb_udp(t, 49152, 4789);
+    tb_hex(t, "08000000 00138800" ETH "0800"); /* I flag, VNI 5000 */
+    tb_inner(t, 4);
+}
+static void b_vxlan_v6_vlan(struct tb *t)
+{
+    tb_init(t, ETH "86dd");
+    tb_ip6(t, 17, OUT6_SRC, OUT6_DST, NULL);
+    tb_udp(t, 49152, 4789);
+    tb_hex(t, "08000000 00138800" ETH "8100 0064 86dd");
+    tb_inner(t, 6);
+}
+static void b_tzsp(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 17, OUT4_SRC, OUT4_DST);
+    tb_udp(t, 40000, 37008);
+    tb_hex(t, "01 00 0001  00 0a 02 abcd 00 28 00 01" ETH "0800"); /* pad, tag 10, pad, empty tag 40, END */
+    tb_inner(t, 4);
+}
+static void b_tzsp_plain(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 17, OUT4_SRC, OUT4_DST);
+    tb_udp(t, 40000, 37008);
+    tb_hex(t, "01 01 0001 01" ETH "86dd"); /* transmitted packet, END at once */
+    tb_inner(t, 6);
+}
+static void b_mpls_gre_vxlan(struct tb *t)
+{
+    tb_init(t, ETH "8847 00064040 000c8140");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "2000 0800 00000001");
+    tb_ip4(t, 17, OUT4_DST, OUT4_SRC);
+    tb_udp(t, 1234, 4789);
+    tb_hex(t, "08000000 00000100" ETH "86dd");
+    tb_inner(t, 6);
+}
+static void b_mpls_pw_ipip(struct tb *t)
+{
+    tb_init(t, ETH "8847 000c8140 00000000" ETH "0800");
+    tb_ip4(t, 4, OUT4_SRC, OUT4_DST);
+    tb_inner(t, 4);
+}
+static void b_tcp_in_gre(struct tb *t); /* in the TCP tests below */
+
+static const struct tunnel_case tunnel_cases[] = {
+    {"ip-in-ip 4in4", b_4in4, 4, 1},
+    {"ip-in-ip 6in4", b_6in4, 6, 1},
+    {"ip-in-ip 4in6", b_4in6, 4, 1},
+    {"ip-in-ip 6in6 after options", b_6in6_opts, 6, 1},
+    {"gre ipv4", b_gre_ip4, 4, 1},
+    {"gre key and sequence, ipv6", b_gre_key_seq, 6, 1},
+    {"gre over ipv6, checksum, key and sequence", b_gre_csum_key_seq, 4, 1},
+    {"gre transparent ethernet bridging, vlan", b_gre_teb, 4, 1},
+    {"erspan type I", b_erspan1, 4, 1},
+    {"erspan type II", b_erspan2, 4, 1},
+    {"erspan type III", b_erspan3, 6, 1},
+    {"erspan type III with platform sub-header", b_erspan3_platform, 4, 1},
+    {"erspan type III carrying ip", b_erspan3_ip, 6, 1},
+    {"vxlan", b_vxlan, 4, 1},
+    {"vxlan over ipv6, inner vlan", b_vxlan_v6_vlan, 6, 1},
+    {"tzsp with tags", b_tzsp, 4, 1},
+    {"tzsp transmitted, no tags", b_tzsp_plain, 6, 1},
+    {"mpls, gre, vxlan", b_mpls_gre_vxlan, 6, 2},
+    {"mpls pseudowire, ip-in-ip", b_mpls_pw_ipip, 4, 2},
+};
+
+static void check_inner(const char *name, int ipver, int depth, const struct frame *f, const struct packet *p)
+{
+    CHECK_REPORT(p->af == ipver && p->l4proto == 17 && p->sport == 5060 && p->dport == 5080 &&
+                     p->tunnel_depth == depth && p->ts_us == TS,
+                 "%s: af %d l4 %d ports %d %d depth %d", name, p->af, p->l4proto, p->sport, p->dport,
+                 p->tunnel_depth);
+    static const uint8_t zero[12];
+    if (ipver == 4)
+        CHECK_REPORT(memcmp(p->src, V4_SRC, 4) == 0 && memcmp(p->dst, V4_DST, 4) == 0 &&
+                         memcmp(p->src + 4, zero, 12) == 0 && memcmp(p->dst + 4, zero, 12) == 0,
+                     "%s: inner v4 addresses", name);
+    else
+        CHECK_REPORT(memcmp(p->src, V6_SRC, 16) == 0 && memcmp(p->dst, V6_DST, 16) == 0, "%s: inner v6 addresses",
+                     name);
+    CHECK_REPORT(p->payload == f->b + f->payload_at, "%s: payload at %td, want %zu", name, p->payload - f->b,
+                 f->payload_at);
+}
+
+static void tunnels_unwrapped(void)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(tunnel_cases); i++) {
+        const struct tunnel_case *c = &tunnel_cases[i];
+        struct tb t;
+        c->build(&t);
+        tb_finish(&t);
+        struct packet p;
+        enum frame_reason why;
+        enum sc_ret rc = decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why);
+        CHECK_REPORT(rc == SC_OK && why == FRAME_OK, "%s: rc %d why %s", c->name, rc, frame_reason_name(why));
+        if (rc != SC_OK)
+            continue;
+        check_inner(c->name, c->ipver, c->depth, &t.f, &p);
+        CHECK_REPORT(p.len == strlen(PAYLOAD) && !p.truncated && memcmp(p.payload, PAYLOAD, p.len) == 0,
+                     "%s: len %zu truncated %d", c->name, p.len, p.truncated);
+    }
+}
+
+/* Every cut: inside any header (outer, tunnel, inner) -> FRAME_TRUNCATED;
+ * inside the payload -> the inner packet, truncated. */
+static void tunnels_cut_at_every_length(void)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(tunnel_cases); i++) {
+        const struct tunnel_case *c = &tunnel_cases[i];
+        struct tb t;
+        c->build(&t);
+        tb_finish(&t);
+        for (size_t cap = 0; cap <= t.f.len; cap++) {
+            struct packet p;
+            enum frame_reason why;
+            enum sc_ret rc = decode_at(DLT_EN10MB, &t.f, cap, &p, &why);
+            if (cap < t.f.payload_at) {
+                CHECK_REPORT(rc == SC_ERROR && why == FRAME_TRUNCATED, "%s caplen %zu: rc %d why %s", c->name,
+                             cap, rc, frame_reason_name(why));
+                continue;
+            }
+            CHECK_REPORT(rc == SC_OK, "%s caplen %zu: rc %d why %s", c->name, cap, rc, frame_reason_name(why));
+            if (rc != SC_OK)
+                continue;
+            check_inner(c->name, c->ipver, c->depth, &t.f, &p);
+            CHECK_REPORT(p.len == cap - t.f.payload_at && p.truncated == (cap < t.f.len),
+                         "%s caplen %zu: len %zu truncated %d", c->name, cap, p.len, p.truncated);
+        }
+    }
+}
+
+/* A mirrored frame with its FCS inside the tunnel: the inner IP length ends
+ * the payload, the 4 bytes after it are not SIP. */
+static void tunnel_trailer_trimmed(void)
+{
+    struct tb t;
+    b_erspan2(&t);
+    tb_finish(&t);
+    put_hex(&t.f, "deadbeef");
+    put16(t.f.b + IP_AT + 2, (unsigned)(t.f.len - IP_AT));
+    struct packet p;
+    enum frame_reason why;
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.len, strlen(PAYLOAD));
+    CHECK_EQ_INT(p.truncated, 0);
+}
+
+/* The mirror cut the inner packet (ERSPAN's T bit): the inner IP length
+ * says more than the tunnel carries. That is a truncation, not an error. */
+static void tunnel_cut_by_the_mirror_is_truncated(void)
+{
+    struct tb t;
+    b_gre_teb(&t);
+    tb_finish(&t);
+    size_t cut = 10;
+    put16(t.f.b + IP_AT + 2, (unsigned)(t.f.len - cut - IP_AT));
+    struct packet p;
+    enum frame_reason why;
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.len, strlen(PAYLOAD) - cut);
+    CHECK_EQ_INT(p.truncated, 1);
+}
+
+/* Nest IP-in-IP n times around the inner packet. */
+static void build_nested(struct tb *t, int n, int last_gre)
+{
+    tb_init(t, ETH "0800");
+    for (int i = 0; i < n; i++)
+        tb_ip4(t, 4, OUT4_SRC, OUT4_DST);
+    if (last_gre) {
+        tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+        tb_hex(t, "0000 0800");
+    }
+    tb_inner(t, 4);
+    tb_finish(t);
+}
+
+static void tunnel_depth_limit(void)
+{
+    struct tb t;
+    struct packet p;
+    enum frame_reason why;
+    build_nested(&t, FRAME_MAX_TUNNEL_DEPTH, 0);
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.tunnel_depth, FRAME_MAX_TUNNEL_DEPTH);
+    CHECK(memcmp(p.payload, PAYLOAD, p.len) == 0);
+    build_nested(&t, FRAME_MAX_TUNNEL_DEPTH + 1, 0);
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_ERROR);
+    CHECK_EQ_STR(frame_reason_name(why), "malformed");
+    build_nested(&t, FRAME_MAX_TUNNEL_DEPTH - 1, 1); /* GRE is the eighth layer */
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.tunnel_depth, FRAME_MAX_TUNNEL_DEPTH);
+    build_nested(&t, FRAME_MAX_TUNNEL_DEPTH, 1); /* ... the ninth */
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_ERROR);
+    CHECK_EQ_STR(frame_reason_name(why), "malformed");
+    /* A VXLAN as the ninth layer is too deep as well, not plain UDP. */
+    tb_init(&t, ETH "0800");
+    for (int i = 0; i < FRAME_MAX_TUNNEL_DEPTH; i++)
+        tb_ip4(&t, 4, OUT4_SRC, OUT4_DST);
+    tb_ip4(&t, 17, OUT4_SRC, OUT4_DST);
+    tb_udp(&t, 1, 4789);
+    tb_hex(&t, "08000000 00000100" ETH "0800");
+    tb_inner(&t, 4);
+    tb_finish(&t);
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_ERROR);
+    CHECK_EQ_STR(frame_reason_name(why), "malformed");
+}
+
+struct gre_bad {
+    const char *name;
+    const char *gre; /* GRE header and what follows, before the inner IPv4 packet */
+    enum sc_ret rc;
+    enum frame_reason why;
+};
+
+static void gre_declines_and_errors(void)
+{
+    static const struct gre_bad cases[] = {
+        {"gre version 1 (pptp)", "3081 880b 00100000 00000001", SC_DECLINED, FRAME_NOT_IP},
+        {"gre routing bit (RFC 1701)", "4000 0800 00000000", SC_ERROR, FRAME_MALFORMED},
+        {"gre recursion control", "0100 0800", SC_ERROR, FRAME_MALFORMED},
+        {"gre flag bits", "0008 0800", SC_ERROR, FRAME_MALFORMED},
+        {"gre carrying ppp", "0000 880b", SC_DECLINED, FRAME_NOT_IP},
+        {"gre carrying mpls", "0000 8847 000c8140", SC_DECLINED, FRAME_NOT_IP},
+        {"gre teb carrying arp", "0000 6558" ETH "0806", SC_DECLINED, FRAME_NOT_IP},
+        {"erspan II version 2", "1000 88be 00000001 2064 0801 00000005" ETH "0800", SC_ERROR, FRAME_MALFORMED},
+        {"erspan III version 1", "1000 22eb 00000001 1064 0001 12345678 0000 0000" ETH "0800", SC_ERROR,
+         FRAME_MALFORMED},
+        {"erspan III frame type 1", "1000 22eb 00000001 2064 0001 12345678 0000 0400", SC_DECLINED, FRAME_NOT_IP},
+        {"gre ipv6 carrying ipv4", "0000 86dd", SC_ERROR, FRAME_MALFORMED},
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(cases); i++) {
+        struct tb t;
+        tb_init(&t, ETH "0800");
+        tb_ip4(&t, 47, OUT4_SRC, OUT4_DST);
+        tb_hex(&t, cases[i].gre);
+        tb_inner(&t, 4);
+        tb_finish(&t);
+        struct packet p;
+        enum frame_reason why;
+        enum sc_ret rc = decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why);
+        CHECK_REPORT(rc == cases[i].rc && why == cases[i].why, "%s: rc %d why %s", cases[i].name, rc,
+                     frame_reason_name(why));
+        for (size_t cap = 0; cap < t.f.len; cap++) {
+            rc = decode_at(DLT_EN10MB, &t.f, cap, &p, &why);
+            CHECK_REPORT(rc != SC_OK && why != FRAME_OK, "%s caplen %zu: rc %d", cases[i].name, cap, rc);
+        }
+    }
+}
+
+/* A datagram to a tunnel port that is not the tunnel is plain UDP. */
+struct not_tunnel {
+    const char *name;
+    unsigned dport;
+    const char *body; /* hex; NULL: the SIP payload itself */
+    int ipver;        /* inner packet after body, 0 for none */
+};
+
+static void udp_tunnel_ports_fall_back_to_plain_udp(void)
+{
+    static const struct not_tunnel cases[] = {
+        {"sip to the vxlan port", 4789, NULL, 0},
+        {"sip to the tzsp port", 37008, NULL, 0},
+        /* 'I' (0x49) has VXLAN's I flag: the Ethernet type, 20 bytes in, decides */
+        /* "INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n" */
+        {"sip INVITE to the vxlan port", 4789,
+         "494e56495445207369703a626f62406578616d706c652e636f6d20"
+         "5349502f322e300d0a5669613a20780d0a",
+         0},
+        {"vxlan without the I flag", 4789, "00000000 00000100" ETH "0800", 4},
+        {"vxlan carrying arp", 4789, "08000000 00000100" ETH "0806", 4},
+        {"vxlan ethertype ipv6 over ipv4", 4789, "08000000 00000100" ETH "86dd", 4},
+        {"tzsp version 2", 37008, "02 00 0001 01" ETH "0800", 4},
+        {"tzsp keepalive", 37008, "01 04 0001 01" ETH "0800", 4},
+        {"tzsp carrying 802.11", 37008, "01 00 0012 01" ETH "0800", 4},
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(cases); i++) {
+        const struct not_tunnel *c = &cases[i];
+        struct tb t;
+        tb_init(&t, ETH "0800");
+        tb_ip4(&t, 17, OUT4_SRC, OUT4_DST);
+        tb_udp(&t, 5060, c->dport);
+        size_t udp_payload_at = t.f.len;
+        tb_hex(&t, c->body);
+        if (c->ipver != 0)
+            tb_inner(&t, c->ipver);
+        tb_finish(&t);
+        struct packet p;
+        enum frame_reason why;
+        enum sc_ret rc = decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why);
+        CHECK_REPORT(rc == SC_OK && p.dport == c->dport && p.tunnel_depth == 0 &&
+                         p.payload == t.f.b + udp_payload_at && p.len == t.f.len - udp_payload_at &&
+                         memcmp(p.src, OUT4_SRC, 4) == 0,
+                     "%s: rc %d dport %d depth %d len %zu", c->name, rc, p.dport, p.tunnel_depth, p.len);
+    }
+    /* A VXLAN header that runs past the UDP length: not a tunnel. */
+    struct tb t;
+    tb_init(&t, ETH "0800");
+    tb_ip4(&t, 17, OUT4_SRC, OUT4_DST);
+    tb_udp(&t, 5060, 4789);
+    tb_hex(&t, "08000000 00000100" ETH "0800");
+    tb_inner(&t, 4);
+    tb_finish(&t);
+    put16(t.f.b + IP_AT + 20 + 4, 8 + 5);
+    struct packet p;
+    enum frame_reason why;
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.len, 5);
+    CHECK_EQ_INT(p.tunnel_depth, 0);
+    /* A TZSP tag list that runs past the UDP length: not a tunnel either. */
+    tb_init(&t, ETH "0800");
+    tb_ip4(&t, 17, OUT4_SRC, OUT4_DST);
+    tb_udp(&t, 5060, 37008);
+    tb_hex(&t, "01 00 0001 0a ff");
+    tb_finish(&t);
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.tunnel_depth, 0);
+    CHECK_EQ_INT(p.len, 6 + strlen(PAYLOAD));
+}
+
+/* ---- TCP ---- */
+
+#define TCP_SEQ 0x01020304u
+#define TCP_ACK 0xa0b0c0d0u
+
+static void tb_tcp(struct tb *t, const char *options, uint8_t flags)
+{
+    uint8_t h[20] = {0};
+    put16(h, 5060);
+    put16(h + 2, 5080);
+    put16(h + 4, TCP_SEQ >> 16);
+    put16(h + 6, TCP_SEQ & 0xffff);
+    put16(h + 8, TCP_ACK >> 16);
+    put16(h + 10, TCP_ACK & 0xffff);
+    size_t at = t->f.len;
+    put_bytes(&t->f, h, sizeof(h));
+    put_hex(&t->f, options);
+    t->f.b[at + 12] = (uint8_t)(((t->f.len - at) / 4) << 4);
+    t->f.b[at + 13] = flags;
+    put16(t->f.b + at + 14, 65535);
+}
+
+static void b_tcp_in_gre(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(t, "0000 86dd");
+    tb_ip6(t, 6, V6_SRC, V6_DST, NULL);
+    tb_tcp(t, NULL, 0x18);
+}
+
+struct tcp_case {
+    const char *name;
+    void (*build)(struct tb *t);
+    int ipver;
+    int depth;
+    uint8_t flags;
+};
+
+static void b_tcp4_options(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 6, V4_SRC, V4_DST);
+    tb_tcp(t, "0101080a 00000001 00000002", 0x18); /* NOP NOP timestamps: data offset 8 */
+}
+static void b_tcp6_hbh(struct tb *t)
+{
+    tb_init(t, ETH "86dd");
+    tb_ip6(t, 0, V6_SRC, V6_DST, "0600 0104 00000000");
+    tb_tcp(t, NULL, 0x11);
+}
+static void b_tcp_4in4(struct tb *t)
+{
+    tb_init(t, ETH "0800");
+    tb_ip4(t, 4, OUT4_SRC, OUT4_DST);
+    tb_ip4(t, 6, V4_SRC, V4_DST);
+    tb_tcp(t, "020405b4", 0x10); /* MSS option */
+}
+
+static const struct tcp_case tcp_cases[] = {
+    {"tcp over ipv4 with options", b_tcp4_options, 4, 0, 0x18},
+    {"tcp over ipv6 after hop-by-hop", b_tcp6_hbh, 6, 0, 0x11},
+    {"tcp in ip-in-ip", b_tcp_4in4, 4, 1, 0x10},
+    {"tcp over ipv6 in gre", b_tcp_in_gre, 6, 1, 0x18},
+};
+
+static void tcp_segment_fields(void)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(tcp_cases); i++) {
+        const struct tcp_case *c = &tcp_cases[i];
+        struct tb t;
+        c->build(&t);
+        tb_finish(&t);
+        for (size_t cap = 0; cap <= t.f.len; cap++) {
+            struct packet p;
+            enum frame_reason why;
+            enum sc_ret rc = decode_at(DLT_EN10MB, &t.f, cap, &p, &why);
+            if (cap < t.f.payload_at) {
+                CHECK_REPORT(rc == SC_ERROR && why == FRAME_TRUNCATED, "%s caplen %zu: rc %d why %s", c->name,
+                             cap, rc, frame_reason_name(why));
+                continue;
+            }
+            CHECK_REPORT(rc == SC_OK && why == FRAME_OK, "%s caplen %zu: rc %d", c->name, cap, rc);
+            if (rc != SC_OK)
+                continue;
+            CHECK_REPORT(p.l4proto == 6 && p.af == c->ipver && p.sport == 5060 && p.dport == 5080 &&
+                             p.tcp_seq == TCP_SEQ && p.tcp_ack == TCP_ACK && p.tcp_flags == c->flags &&
+                             p.tunnel_depth == c->depth,
+                         "%s caplen %zu: l4 %d af %d seq %x ack %x flags %x depth %d", c->name, cap, p.l4proto,
+                         p.af, p.tcp_seq, p.tcp_ack, p.tcp_flags, p.tunnel_depth);
+            CHECK_REPORT(p.payload == t.f.b + t.f.payload_at && p.len == cap - t.f.payload_at &&
+                             p.truncated == (cap < t.f.len),
+                         "%s caplen %zu: len %zu truncated %d", c->name, cap, p.len, p.truncated);
+        }
+    }
+}
+
+static void tcp_bounds(void)
+{
+    struct tb t;
+    struct packet p;
+    enum frame_reason why;
+    size_t tcp_at = IP_AT + 20;
+    /* data offset 4: below the fixed header */
+    b_tcp4_options(&t);
+    tb_finish(&t);
+    t.f.b[tcp_at + 12] = 0x40;
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_ERROR);
+    CHECK_EQ_INT(why, FRAME_MALFORMED);
+    /* options past the IP datagram */
+    b_tcp4_options(&t);
+    tb_finish(&t);
+    put16(t.f.b + IP_AT + 2, 20 + 24);
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_ERROR);
+    CHECK_EQ_INT(why, FRAME_MALFORMED);
+    /* the IP length ends the payload; Ethernet padding is not data */
+    b_tcp4_options(&t);
+    tb_finish(&t);
+    put_hex(&t.f, "000000000000");
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.len, strlen(PAYLOAD));
+    CHECK_EQ_INT(p.truncated, 0);
+    /* a bare ACK: no payload */
+    tb_init(&t, ETH "0800");
+    tb_ip4(&t, 6, V4_SRC, V4_DST);
+    tb_tcp(&t, NULL, 0x10);
+    for (int i = 0; i < t.nfix; i++)
+        put16(t.f.b + t.fix[i].at + 2, (unsigned)(t.f.len - t.fix[i].at));
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.len, 0);
+    CHECK_EQ_INT(p.l4proto, 6);
+}
+
+/* ---- Fragments ---- */
+
+static enum sc_ret decode_frag(const struct frame *f, struct packet *p, enum frame_reason *why,
+                               struct frame_fragment *frag, uint8_t **copy)
+{
+    *copy = malloc(f->len);
+    memcpy(*copy, f->b, f->len);
+    return frame_decode_ex(DLT_EN10MB, *copy, f->len, f->len, TS, p, why, frag);
+}
+
+static void fragment_described(void)
+{
+    struct packet p;
+    enum frame_reason why;
+    struct frame_fragment fr;
+    uint8_t *copy;
+    /* IPv4 first fragment: MF, id 0x1234 */
+    struct tb t;
+    tb_init(&t, ETH "0800");
+    tb_ip4(&t, 17, V4_SRC, V4_DST);
+    tb_udp(&t, 5060, 5080);
+    tb_finish(&t);
+    put16(t.f.b + IP_AT + 4, 0x1234);
+    put16(t.f.b + IP_AT + 6, 0x2000);
+    CHECK_EQ_INT(decode_frag(&t.f, &p, &why, &fr, &copy), SC_DECLINED);
+    CHECK_EQ_INT(why, FRAME_IP_FRAGMENT);
+    CHECK_EQ_INT(fr.af, 4);
+    CHECK_EQ_INT(fr.proto, 17);
+    CHECK_EQ_INT(fr.id, 0x1234);
+    CHECK_EQ_INT(fr.offset, 0);
+    CHECK_EQ_INT(fr.more, 1);
+    CHECK_EQ_INT(fr.truncated, 0);
+    CHECK_EQ_INT(fr.ts_us, TS);
+    CHECK_EQ_INT(fr.tunnel_depth, 0);
+    CHECK(memcmp(fr.src, V4_SRC, 4) == 0 && memcmp(fr.dst, V4_DST, 4) == 0);
+    CHECK(fr.hdr == copy + IP_AT && fr.hdr_len == 20 && fr.nh_off == 9);
+    CHECK(fr.data == copy + IP_AT + 20 && fr.len == 8 + strlen(PAYLOAD));
+    free(copy);
+    /* a last fragment at offset 1480, cut by the snap length */
+    put16(t.f.b + IP_AT + 6, 185);
+    t.f.len -= 3;
+    CHECK_EQ_INT(decode_frag(&t.f, &p, &why, &fr, &copy), SC_DECLINED);
+    CHECK_EQ_INT(fr.offset, 1480);
+    CHECK_EQ_INT(fr.more, 0);
+    CHECK_EQ_INT(fr.truncated, 1);
+    CHECK_EQ_INT(fr.len, 8 + strlen(PAYLOAD) - 3);
+    free(copy);
+    /* IPv6 fragment after hop-by-hop options, inside GRE */
+    tb_init(&t, ETH "0800");
+    tb_ip4(&t, 47, OUT4_SRC, OUT4_DST);
+    tb_hex(&t, "0000 86dd");
+    tb_ip6(&t, 0, V6_SRC, V6_DST, "2c00 0104 00000000  1100 05a9 deadbeef");
+    tb_udp(&t, 5060, 5080);
+    tb_finish(&t);
+    size_t ip6_at = IP_AT + 20 + 4;
+    CHECK_EQ_INT(decode_frag(&t.f, &p, &why, &fr, &copy), SC_DECLINED);
+    CHECK_EQ_INT(why, FRAME_IP_FRAGMENT);
+    CHECK_EQ_INT(fr.af, 6);
+    CHECK_EQ_INT(fr.proto, 17);
+    CHECK_EQ_INT(fr.id, 0xdeadbeef);
+    CHECK_EQ_INT(fr.offset, 0x05a8);
+    CHECK_EQ_INT(fr.more, 1);
+    CHECK_EQ_INT(fr.tunnel_depth, 1);
+    CHECK(memcmp(fr.src, V6_SRC, 16) == 0 && memcmp(fr.dst, V6_DST, 16) == 0);
+    CHECK(fr.hdr == copy + ip6_at && fr.hdr_len == 48 && fr.nh_off == 40);
+    CHECK(fr.data == copy + ip6_at + 56 && fr.len == 8 + strlen(PAYLOAD));
+    free(copy);
+    /* not a fragment: frag is left alone */
+    build(&eth4, &t.f);
+    memset(&fr, 0xa5, sizeof(fr));
+    CHECK_EQ_INT(decode_frag(&t.f, &p, &why, &fr, &copy), SC_OK);
+    CHECK_EQ_INT(fr.af, 0xa5);
+    free(copy);
+    /* frame_decode() still declines fragments without being asked to describe them */
+    tb_init(&t, ETH "86dd");
+    tb_ip6(&t, 44, V6_SRC, V6_DST, "1100 0001 00000001");
+    tb_udp(&t, 5060, 5080);
+    tb_finish(&t);
+    CHECK_EQ_INT(decode_at(DLT_EN10MB, &t.f, t.f.len, &p, &why), SC_DECLINED);
+    CHECK_EQ_INT(why, FRAME_IP_FRAGMENT);
+}
+
+static void decode_ip_datagrams(void)
+{
+    struct tb t;
+    struct packet p;
+    enum frame_reason why;
+    tb_init(&t, "");
+    tb_inner(&t, 4);
+    tb_finish(&t);
+    uint8_t *copy = malloc(t.f.len);
+    memcpy(copy, t.f.b, t.f.len);
+    CHECK_EQ_INT(frame_decode_ip(copy, t.f.len, 99, &p, &why), SC_OK);
+    CHECK_EQ_INT(why, FRAME_OK);
+    CHECK_EQ_INT(p.ts_us, 99);
+    CHECK_EQ_INT(p.af, 4);
+    CHECK(p.payload == copy + t.f.payload_at && p.len == strlen(PAYLOAD));
+    copy[0] = 0x55;
+    CHECK_EQ_INT(frame_decode_ip(copy, t.f.len, 99, &p, &why), SC_ERROR);
+    CHECK_EQ_INT(why, FRAME_MALFORMED);
+    CHECK_EQ_INT(frame_decode_ip(copy, 0, 99, &p, &why), SC_ERROR);
+    CHECK_EQ_INT(why, FRAME_TRUNCATED);
+    free(copy);
+    /* a reassembled GRE datagram: the tunnel inside is unwrapped */
+    tb_init(&t, "");
+    tb_ip6(&t, 47, OUT6_SRC, OUT6_DST, NULL);
+    tb_hex(&t, "0000 0800");
+    tb_inner(&t, 4);
+    tb_finish(&t);
+    copy = malloc(t.f.len);
+    memcpy(copy, t.f.b, t.f.len);
+    CHECK_EQ_INT(frame_decode_ip(copy, t.f.len, 99, &p, &why), SC_OK);
+    CHECK_EQ_INT(p.tunnel_depth, 1);
+    CHECK(memcmp(p.src, V4_SRC, 4) == 0);
+    CHECK(p.payload == copy + t.f.payload_at);
+    free(copy);
+}
+
 int main(void)
 {
     RUN(good_frames);
@@ -520,5 +1299,16 @@ int main(void)
     RUN(payload_points_into_writable_data);
     RUN(reason_names);
     RUN(addr_strings);
+    RUN(tunnels_unwrapped);
+    RUN(tunnels_cut_at_every_length);
+    RUN(tunnel_trailer_trimmed);
+    RUN(tunnel_cut_by_the_mirror_is_truncated);
+    RUN(tunnel_depth_limit);
+    RUN(gre_declines_and_errors);
+    RUN(udp_tunnel_ports_fall_back_to_plain_udp);
+    RUN(tcp_segment_fields);
+    RUN(tcp_bounds);
+    RUN(fragment_described);
+    RUN(decode_ip_datagrams);
     return check_summary();
 }
