@@ -1,4 +1,8 @@
-/* capture_file.c - bursts of packets from a capture file (see capture_file.h). */
+/* capture_file.c - bursts of packets from a capture file (see capture_file.h).
+ *
+ * libpcap reads pcap and pcapng. Microsoft NetMon 2.x files, which libpcap
+ * refuses, go to capture_netmon.c; every function below dispatches on which
+ * of the two readers the file got. */
 #include "capture_file.h"
 
 #include <errno.h>
@@ -7,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture_netmon.h"
 #include "privacy.h"
 
 /* Large enough that reading costs few system calls, small enough to wipe
@@ -15,10 +20,24 @@
 
 struct capture_file {
     pcap_t *pcap;
-    FILE *fp; /* owned by pcap once pcap_fopen_offline succeeds */
+    struct netmon *nm; /* set instead of pcap for NetMon 2.x files */
+    FILE *fp;          /* owned by pcap once pcap_fopen_offline succeeds */
     int dlt;
     char iobuf[IOBUF_SIZE];
 };
+
+/* After libpcap refused the stream: does it start with the NetMon 2.x magic?
+ * The magic alone decides, not libpcap's wording of the refusal: no pcap or
+ * pcapng file starts with "GMBU", so libpcap can only have refused it as an
+ * unknown format. The bytes this reads land in iobuf, which the caller wipes. */
+static int is_netmon(FILE *fp)
+{
+    uint8_t magic[4];
+    if (fseek(fp, 0, SEEK_SET) != 0)
+        return 0;
+    size_t n = fread(magic, 1, sizeof(magic), fp);
+    return netmon_is_magic(magic, n);
+}
 
 struct capture_file *capture_file_open(const char *path, char *err, size_t errlen)
 {
@@ -37,11 +56,19 @@ struct capture_file *capture_file_open(const char *path, char *err, size_t errle
     char perr[PCAP_ERRBUF_SIZE] = "";
     cf->pcap = pcap_fopen_offline_with_tstamp_precision(cf->fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (cf->pcap == NULL) {
+        int netmon = is_netmon(cf->fp);
         snprintf(err, errlen, "%s", perr[0] ? perr : "not a pcap or pcapng file");
         fclose(cf->fp);
+        cf->fp = NULL;
         privacy_wipe(cf->iobuf, sizeof(cf->iobuf));
-        free(cf);
-        return NULL;
+        if (netmon)
+            cf->nm = netmon_open(path, err, errlen);
+        if (cf->nm == NULL) {
+            free(cf);
+            return NULL;
+        }
+        cf->dlt = netmon_dlt(cf->nm);
+        return cf;
     }
     cf->dlt = pcap_datalink(cf->pcap);
     return cf;
@@ -66,6 +93,16 @@ static void wipe_consumed(struct capture_file *cf)
 enum capture_status capture_file_read(struct capture_file *cf, unsigned max, capture_packet_fn cb, void *ctx,
                                       unsigned *delivered, char *err, size_t errlen)
 {
+    if (cf->nm != NULL) {
+        switch (netmon_read(cf->nm, max, cb, ctx, delivered, err, errlen)) {
+        case NETMON_MORE:
+            return CAPTURE_MORE;
+        case NETMON_EOF:
+            return CAPTURE_EOF;
+        default:
+            return CAPTURE_ERROR;
+        }
+    }
     enum capture_status st = CAPTURE_MORE;
     unsigned n = 0;
     while (n < max) {
@@ -98,7 +135,10 @@ void capture_file_close(struct capture_file *cf)
 {
     if (cf == NULL)
         return;
-    pcap_close(cf->pcap); /* closes cf->fp */
+    if (cf->nm != NULL)
+        netmon_close(cf->nm); /* its own unbuffered stream; cf->fp is closed already */
+    else
+        pcap_close(cf->pcap); /* closes cf->fp */
     privacy_wipe(cf->iobuf, sizeof(cf->iobuf));
     free(cf);
 }

@@ -10,7 +10,7 @@
 
 /* The longest first line we will consider. A request line holds a URI, which
  * has no hard limit, but a start line longer than this is not worth parsing. */
-#define START_LINE_MAX 4096
+#define START_LINE_MAX 8192
 
 static int is_token_char(uint8_t c)
 {
