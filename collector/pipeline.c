@@ -43,11 +43,23 @@ int pipeline_init(struct pipeline *p, const struct config *cfg, char *err, size_
         snprintf(err, errlen, "cannot allocate the SMS table (max_sms %zu)", cfg->max_sms);
         return -1;
     }
+    /* Defaults of the framing modules (see their headers) until the capture
+     * keys reach the config file. */
+    if (ipdefrag_init(&p->defrag, NULL, ipdefrag_keep_sip_headers, NULL) != 0 ||
+        tcpreasm_init(&p->tcp, NULL) != 0) {
+        sms_free(&p->sms);
+        dialog_free(&p->dialogs);
+        rq_free(&p->queue);
+        snprintf(err, errlen, "cannot allocate the reassembly tables");
+        return -1;
+    }
     return 0;
 }
 
 void pipeline_free(struct pipeline *p)
 {
+    tcpreasm_free(&p->tcp);
+    ipdefrag_free(&p->defrag);
     sms_free(&p->sms);
     dialog_free(&p->dialogs);
     rq_free(&p->queue);
@@ -131,6 +143,40 @@ static void on_hep(struct pipeline *p, struct packet *outer)
         privacy_wipe(p->inflate_buf, sizeof(p->inflate_buf));
 }
 
+/* A header section cut out of a TCP stream: the reassembler has already
+ * skipped (and wiped) the body by its Content-Length. */
+static void on_tcp_message(void *ctx, const struct packet *seg, uint8_t *hdr, size_t hdr_len)
+{
+    on_sip_headers(ctx, (const char *)hdr, hdr_len, seg);
+}
+
+static void on_transport(struct pipeline *p, struct packet *pkt)
+{
+    if (pkt->l4proto == 6)
+        tcpreasm_feed(&p->tcp, pkt, on_tcp_message, p);
+    else if (is_hep(p, pkt))
+        on_hep(p, pkt);
+    else
+        on_sip_datagram(p, pkt);
+}
+
+static void on_fragment(struct pipeline *p, const struct frame_fragment *frag, int64_t ts_us)
+{
+    uint8_t *dgram;
+    size_t len;
+    if (ipdefrag_feed(&p->defrag, frag, ts_us, &dgram, &len) != SC_OK)
+        return; /* held, or dropped and counted by the module */
+    p->st.reassembled++;
+    struct packet pkt;
+    enum frame_reason why;
+    if (frame_decode_ip(dgram, len, ts_us, &pkt, &why) != SC_OK) {
+        p->st.frame_skips[why < FRAME_REASONS_MAX ? why : FRAME_MALFORMED]++;
+        return;
+    }
+    pkt.tunnel_depth = (uint8_t)(pkt.tunnel_depth + frag->tunnel_depth);
+    on_transport(p, &pkt);
+}
+
 void pipeline_on_frame(struct pipeline *p, int dlt, int64_t ts_us, uint8_t *data, size_t caplen, size_t wirelen)
 {
     p->st.packets++;
@@ -138,30 +184,36 @@ void pipeline_on_frame(struct pipeline *p, int dlt, int64_t ts_us, uint8_t *data
         p->now_us = ts_us;
 
     struct packet pkt;
+    struct frame_fragment frag;
     enum frame_reason why;
-    if (frame_decode(dlt, data, caplen, wirelen, ts_us, &pkt, &why) != SC_OK) {
-        p->st.frame_skips[why < FRAME_REASONS_MAX ? why : FRAME_MALFORMED]++;
+    if (frame_decode_ex(dlt, data, caplen, wirelen, ts_us, &pkt, &why, &frag) != SC_OK) {
+        if (why == FRAME_IP_FRAGMENT)
+            on_fragment(p, &frag, ts_us);
+        else
+            p->st.frame_skips[why < FRAME_REASONS_MAX ? why : FRAME_MALFORMED]++;
         return;
     }
-    if (pkt.l4proto != 17) {
-        /* SIP over TCP arrives with stream reassembly (capture issue). */
-        p->st.frame_skips[FRAME_NOT_UDP]++;
-        return;
-    }
-    if (is_hep(p, &pkt))
-        on_hep(p, &pkt);
-    else
-        on_sip_datagram(p, &pkt);
+    on_transport(p, &pkt);
 }
 
 size_t pipeline_expire(struct pipeline *p, size_t max)
 {
+    ipdefrag_expire(&p->defrag, p->now_us);
+    /* A stream that times out delivers what it held: each message may end
+     * one call, so it shares the record budget. */
+    size_t before = rq_count(&p->queue);
+    tcpreasm_expire(&p->tcp, p->now_us, max / 2, on_tcp_message, p);
+    size_t used = rq_count(&p->queue) - before;
+    max = max > used ? max - used : 0;
     size_t n = dialog_expire(&p->dialogs, p->now_us, max);
     return n + sms_expire(&p->sms, p->now_us, max - n);
 }
 
 size_t pipeline_flush(struct pipeline *p, size_t max)
 {
+    /* End of input: streams hand over what they still hold first. */
+    if (p->tcp.stats.streams_live > 0)
+        tcpreasm_expire(&p->tcp, INT64_MAX, max / 2, on_tcp_message, p);
     size_t before = rq_count(&p->queue);
     size_t live = dialog_flush(&p->dialogs, max);
     size_t used = rq_count(&p->queue) - before;
@@ -190,6 +242,20 @@ void pipeline_format_stats(const struct pipeline *p, char *buf, size_t cap)
                    (unsigned long long)s->frame_skips[r]);
     if (s->not_sip)
         APPEND(" skipped_not_sip=%llu", (unsigned long long)s->not_sip);
+    if (s->reassembled)
+        APPEND(" ip_reassembled=%llu", (unsigned long long)s->reassembled);
+    const struct ipdefrag_stats *f = &p->defrag.stats;
+    if (f->fragments)
+        APPEND(" ip_fragments=%llu fragments_timed_out=%llu fragments_evicted=%llu fragments_overlap_dropped=%llu",
+               (unsigned long long)f->fragments, (unsigned long long)f->timeouts,
+               (unsigned long long)f->evicted_full, (unsigned long long)f->overlaps_dropped);
+    const struct tcp_stats *t = &p->tcp.stats;
+    if (t->segments)
+        APPEND(" tcp_segments=%llu tcp_messages=%llu tcp_streams=%llu tcp_resyncs=%llu tcp_gaps=%llu "
+               "tcp_streams_evicted=%llu tcp_headers_too_long=%llu",
+               (unsigned long long)t->segments, (unsigned long long)t->messages,
+               (unsigned long long)t->streams_opened, (unsigned long long)t->resyncs, (unsigned long long)t->gaps,
+               (unsigned long long)t->streams_evicted, (unsigned long long)t->headers_too_long);
     if (s->hep_packets)
         APPEND(" hep_sip=%llu", (unsigned long long)s->hep_packets);
     for (int e = 1; e < HEP_ERRORS_MAX; e++)

@@ -1,6 +1,9 @@
 /* pipeline.h - the stage order, from a captured frame to records.
  *
- *   frame_decode -> [HEP] -> privacy_cut -> sip_scan -> dialog / sms -> record_queue
+ *   frame_decode -+-----------------------------+- UDP -> [HEP] -> privacy_cut -+
+ *                 \- fragment -> ipdefrag ------/                                |
+ *                                                \- TCP -> tcpreasm (cuts bodies) -+-> sip_scan
+ *   sip_scan -> dialog / sms -> record_queue
  *
  * Pure and synchronous: no event loop and no I/O, so tests can drive it with
  * frames. Every frame that does not become a SIP message is counted under
@@ -22,6 +25,8 @@
 #include "dialog.h"
 #include "frame.h"
 #include "frame_hep.h"
+#include "frame_ipdefrag.h"
+#include "frame_tcp.h"
 #include "record_queue.h"
 #include "sip_scan.h"
 #include "sms.h"
@@ -32,6 +37,7 @@ struct pipeline_stats {
     uint64_t udp_truncated;   /* datagram cut by the snap length: headers used if complete */
     uint64_t not_sip;         /* UDP payload that is not a SIP message */
     uint64_t hep_packets;     /* SIP messages taken out of HEP */
+    uint64_t reassembled;     /* IP datagrams rebuilt from fragments */
     uint64_t hep_skips[HEP_ERRORS_MAX]; /* HEP packets not used, by reason */
     uint64_t sip_messages;    /* framed as SIP (start line seen), malformed ones included */
     uint64_t not_call;        /* REGISTER, OPTIONS, SUBSCRIBE, NOTIFY, PUBLISH: no record yet */
@@ -47,6 +53,8 @@ struct pipeline {
     struct record_queue queue;
     struct dialog_table dialogs;
     struct sms_table sms;
+    struct ipdefrag defrag;
+    struct tcpreasm tcp;
     int64_t now_us;
     struct pipeline_stats st;
     uint8_t inflate_buf[65536]; /* compressed HEP payloads; wiped after each use */
