@@ -40,6 +40,9 @@
 #define ERSPAN3_PLATFORM_LEN 8
 #define VXLAN_HDR_LEN 8
 #define TZSP_HDR_LEN 4
+#define SCTP_HDR_LEN 12
+#define SCTP_CHUNK_HDR_LEN 4
+#define SCTP_DATA_HDR_LEN 16 /* chunk header, TSN, stream id, stream sequence, PPID */
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
@@ -64,6 +67,11 @@
 #define IPPROTO_NUM_FRAGMENT 44
 #define IPPROTO_NUM_GRE 47
 #define IPPROTO_NUM_DSTOPTS 60
+#define IPPROTO_NUM_SCTP 132
+
+#define SCTP_CHUNK_DATA 0
+#define SCTP_DATA_B 0x02 /* first fragment of a user message */
+#define SCTP_DATA_E 0x01 /* last fragment */
 
 /* GRE flags and version (RFC 2784, RFC 2890 for K and S). R, s, Recur, A
  * and the flag bits belong to RFC 1701 and PPTP; RFC 2784 says a receiver
@@ -487,6 +495,23 @@ static enum sc_ret tcp_decode(struct cursor *c, struct packet *out, enum frame_r
     return SC_OK;
 }
 
+/* SCTP common header (RFC 9260 §3.1) -> out->payload: the chunk list,
+ * bounded by the IP length; frame_sctp_next_data() walks it. The checksum is
+ * not verified: a mirror copy may be cut, and a capture shows what was sent. */
+static enum sc_ret sctp_decode(struct cursor *c, struct packet *out, enum frame_reason *why)
+{
+    if (need(c, SCTP_HDR_LEN, why) != SC_OK)
+        return SC_ERROR;
+    out->sport = rd16(c->p);
+    out->dport = rd16(c->p + 2);
+    out->l4proto = IPPROTO_NUM_SCTP;
+    skip(c, SCTP_HDR_LEN);
+    out->truncated = c->cap < c->decl;
+    out->payload = c->p;
+    out->len = c->cap;
+    return SC_OK;
+}
+
 /* GRE (RFC 2784, RFC 2890) -> cursor at what it carries: IP (*af 4 or 6, or
  * 0 for ERSPAN III's IP frame type) or, through an Ethernet header, IP. */
 static enum sc_ret gre_decode(struct cursor *c, struct packet *out, int *af, enum frame_reason *why)
@@ -672,6 +697,8 @@ static enum sc_ret ip_decode(struct cursor *c, int af, struct packet *out, struc
             break;
         case IPPROTO_NUM_TCP:
             return tcp_decode(c, out, why);
+        case IPPROTO_NUM_SCTP:
+            return sctp_decode(c, out, why);
         case IPPROTO_NUM_IPIP:
         case IPPROTO_NUM_IPV6:
             af = proto == IPPROTO_NUM_IPIP ? 4 : 6;
@@ -727,6 +754,74 @@ enum sc_ret frame_decode_ip(uint8_t *ip, size_t len, int64_t ts_us, struct packe
         return rc;
     *why = FRAME_OK;
     return SC_OK;
+}
+
+enum sc_ret frame_sctp_next_data(const struct packet *sctp, size_t *off, struct packet *out,
+                                 struct frame_sctp_counts *counts)
+{
+    const uint8_t *p = sctp->payload;
+    size_t len = sctp->len;
+    /* Each turn consumes at least one chunk header, so the walk ends with
+     * the captured bytes whatever the lengths say. */
+    while (*off < len) {
+        size_t at = *off;
+        if (len - at < SCTP_CHUNK_HDR_LEN) {
+            if (!sctp->truncated) /* a chunk header past the datagram */
+                counts->malformed++;
+            *off = len;
+            break;
+        }
+        unsigned type = p[at];
+        unsigned flags = p[at + 1];
+        size_t clen = rd16(p + at + 2);
+        if (clen < SCTP_CHUNK_HDR_LEN) { /* cannot advance: nothing after it is framed */
+            counts->malformed++;
+            *off = len;
+            break;
+        }
+        size_t padded = (clen + 3) & ~(size_t)3;
+        size_t have = len - at;
+        /* The last chunk's padding may be missing; anything else that runs
+         * past the bytes is cut by the capture (truncated) or impossible. */
+        *off = padded < have ? at + padded : len;
+        counts->chunks++;
+        if (type != SCTP_CHUNK_DATA)
+            continue;
+        if (clen < SCTP_DATA_HDR_LEN) {
+            counts->malformed++;
+            continue;
+        }
+        if (clen == SCTP_DATA_HDR_LEN) /* no user data: a protocol violation we ignore */
+            continue;
+        if (clen > have && !sctp->truncated) {
+            counts->malformed++;
+            *off = len;
+            break;
+        }
+        if (have <= SCTP_DATA_HDR_LEN) { /* header captured, no user data byte */
+            counts->truncated++;
+            continue;
+        }
+        /* A user message split over several DATA chunks: only the first
+         * piece starts with the SIP start line and usually holds the whole
+         * header section, so it is used as a datagram cut short; later
+         * pieces are body or header tails we cannot place, and skipped. */
+        if ((flags & SCTP_DATA_B) == 0) {
+            counts->fragments_skipped++;
+            continue;
+        }
+        *out = *sctp;
+        out->payload = sctp->payload + at + SCTP_DATA_HDR_LEN;
+        out->len = (clen <= have ? clen : have) - SCTP_DATA_HDR_LEN;
+        out->truncated = clen > have || (flags & SCTP_DATA_E) == 0;
+        if (clen > have)
+            counts->truncated++;
+        if ((flags & SCTP_DATA_E) == 0)
+            counts->first_fragments++;
+        counts->messages++;
+        return SC_OK;
+    }
+    return SC_DECLINED;
 }
 
 const char *frame_reason_name(enum frame_reason r)

@@ -14,6 +14,11 @@
  *            bridging 0x6558, ERSPAN type I/II 0x88BE, type III 0x22EB),
  *            VXLAN (UDP dport 4789) and TZSP (UDP dport 37008) carrying
  *            Ethernet.
+ * SCTP (IP protocol 132) is returned with l4proto 132, the ports of its
+ * common header, and payload = the chunk list after that header (bounded by
+ * the IP length, truncated as for UDP); frame_sctp_next_data() takes the SIP
+ * messages (DATA chunk user data) out of it one at a time.
+ *
  * Each tunnel (an IP-in-IP header, a GRE header, a VXLAN or TZSP header, an
  * MPLS pseudowire) counts one in packet.tunnel_depth; more than
  * FRAME_MAX_TUNNEL_DEPTH of them is FRAME_MALFORMED. VLAN tags, PPPoE and
@@ -47,7 +52,7 @@ enum frame_reason {
     FRAME_OK = 0,
     FRAME_UNSUPPORTED_LINK, /* link type we do not decode */
     FRAME_NOT_IP,           /* ARP, LLDP, a GRE or MPLS payload we do not decode, ... */
-    FRAME_NOT_UDP,          /* neither UDP nor TCP: ICMP, ESP, SCTP, ... (name kept: "not_udp") */
+    FRAME_NOT_UDP,          /* neither UDP, TCP nor SCTP: ICMP, ESP, ... (name kept: "not_udp") */
     FRAME_IP_FRAGMENT,      /* IPv4/IPv6 fragment: see frame_decode_ex() and frame_ipdefrag.h */
     FRAME_TRUNCATED,        /* headers cut short by the snap length or a torn file */
     FRAME_MALFORMED,        /* impossible lengths, bad version, tunnels nested too deep, ... */
@@ -86,9 +91,10 @@ struct frame_fragment {
  * data/caplen: the captured bytes (writable: out->payload points into them);
  * wirelen: the frame's length on the wire; ts_us: packet time.
  * Returns SC_OK with *out filled: l4proto 17 (UDP) or 6 (TCP; tcp_seq,
- * tcp_ack and tcp_flags set, payload after the TCP options), payload bounded
+ * tcp_ack and tcp_flags set, payload after the TCP options) or 132 (SCTP,
+ * payload the chunk list: see frame_sctp_next_data()), payload bounded
  * by the UDP length or the IP length, truncated set when the capture holds
- * less than that. SC_DECLINED when it is not IP, not UDP/TCP or an IP
+ * less than that. SC_DECLINED when it is not IP, not UDP/TCP/SCTP or an IP
  * fragment (*why says which), SC_ERROR when truncated or malformed (*why
  * says which). */
 enum sc_ret frame_decode(int dlt, uint8_t *data, size_t caplen, size_t wirelen, int64_t ts_us,
@@ -110,5 +116,30 @@ enum sc_ret frame_decode_ex(int dlt, uint8_t *data, size_t caplen, size_t wirele
  * datagram (a fragmented inner packet of a fragmented tunnel) is declined
  * with FRAME_IP_FRAGMENT and not described. */
 enum sc_ret frame_decode_ip(uint8_t *ip, size_t len, int64_t ts_us, struct packet *out, enum frame_reason *why);
+
+/* What frame_sctp_next_data() walked past, added to by every call. */
+struct frame_sctp_counts {
+    uint64_t chunks;            /* chunks of any type */
+    uint64_t messages;          /* DATA user data handed out */
+    uint64_t first_fragments;   /* of messages: the first piece of a split user message (B without E) */
+    uint64_t fragments_skipped; /* later pieces of a split user message (B clear): not used */
+    uint64_t truncated;         /* DATA chunks cut by the capture (used when the start was captured) */
+    uint64_t malformed;         /* chunk lengths that are impossible: the rest of the packet is skipped */
+};
+
+/* The next SIP message of an SCTP packet that frame_decode() returned
+ * (l4proto 132). *off is the offset in sctp->payload to start from: 0 for
+ * the first call, then left where the last call stopped. Returns SC_OK with
+ * *out a copy of *sctp whose payload and len are the user data of the next
+ * DATA chunk (RFC 9260 §3.3.1; one SIP message per user message, RFC 4168,
+ * whatever the PPID). The first piece of a fragmented user message (B flag
+ * without E) is returned with out->truncated set, like a datagram cut by the
+ * snap length: it holds the start line and usually the header section; later
+ * pieces are counted and skipped, never joined. SC_DECLINED when no DATA
+ * chunk is left. Other chunk types are skipped; every skip is counted in
+ * *counts. out->payload points into sctp->payload, writable, valid as long
+ * as the frame bytes are. Never reads past sctp->len. */
+enum sc_ret frame_sctp_next_data(const struct packet *sctp, size_t *off, struct packet *out,
+                                 struct frame_sctp_counts *counts);
 
 #endif

@@ -50,7 +50,23 @@
 #define CONTENT_LENGTH_MAX ((unsigned long long)1 << 62)
 
 enum half_state { HALF_UNSEEN = 0, HALF_ACTIVE, HALF_DONE };
-enum framing { FR_SKIP_CRLF = 0, FR_HEADERS, FR_BODY, FR_RESYNC };
+enum framing { FR_SKIP_CRLF = 0, FR_HEADERS, FR_BODY, FR_RESYNC, FR_WS, FR_WS_LOST };
+
+/* WebSocket (RFC 6455 §5.2). A frame header is at most 2 + 8 (length) + 4
+ * (masking key) bytes. */
+#define WS_HDR_MAX 14
+#define WS_FIN 0x80
+#define WS_RSV 0x70
+#define WS_MASK 0x80
+#define WS_OP_CONT 0x0
+#define WS_OP_TEXT 0x1
+#define WS_OP_BINARY 0x2
+#define WS_OP_CONTROL 0x8 /* close 0x8, ping 0x9, pong 0xA; 0xB-0xF reserved */
+#define WS_CONTROL_MAX 125
+
+/* Where a WebSocket half is in the current message (one SIP message each,
+ * RFC 7118 §5.2). */
+enum ws_msg { WS_IDLE = 0, WS_HEADERS, WS_SKIP };
 
 /* Bytes that arrived ahead of a gap. The first nbody of [seq, seq+len) were
  * known to be body when stored or later: they are not kept, only counted. */
@@ -72,6 +88,17 @@ struct half {
     uint8_t at_bol;   /* RESYNC: the next byte may start a line */
     uint8_t eoh;      /* HEADERS: 0 inside a line, 1 after LF, 2 after LF CR */
     uint8_t start_ok; /* HEADERS: the start line was checked */
+    uint8_t http;     /* HEADERS: the section is an HTTP upgrade request or response, not SIP */
+    uint8_t any_msg;  /* a SIP header section was delivered: no HTTP upgrade any more */
+    uint8_t ws_hlen;  /* WS: frame header bytes in ws_hdr; WS_HDR_MAX + 1 once parsed */
+    uint8_t ws_hdr[WS_HDR_MAX];
+    uint8_t ws_key[4];
+    uint8_t ws_op;    /* WS: opcode of the current frame */
+    uint8_t ws_fin;
+    uint8_t ws_skip;  /* WS: the current frame's payload is skipped by count (control, body, dropped) */
+    uint8_t ws_msg;   /* enum ws_msg */
+    uint64_t ws_left; /* WS: payload bytes of the current frame not yet consumed */
+    uint64_t ws_pos;  /* WS: payload bytes of the current frame consumed: the masking key index */
     uint32_t isn;
     uint32_t next_seq;
     uint32_t fin_seq;
@@ -88,6 +115,7 @@ struct tcp_stream {
     int64_t last_us;
     uint8_t af;
     uint8_t ep[2][18]; /* endpoint(): [0] is the source of the first segment seen */
+    uint8_t ws_client; /* 1 + the direction that asked for a WebSocket upgrade; 0 none */
     struct half half[2]; /* [0]: ep[0] -> ep[1] */
 };
 
@@ -138,6 +166,10 @@ static void ooo_free(struct tcpreasm *t, struct half *h, struct ooo *o)
 
 static void half_clear(struct tcpreasm *t, struct half *h)
 {
+    /* A WebSocket frame header and key are packet bytes too; memset()
+     * below may be elided when the stream is freed next. */
+    privacy_wipe(h->ws_hdr, sizeof(h->ws_hdr));
+    privacy_wipe(h->ws_key, sizeof(h->ws_key));
     hdr_release(t, h);
     while (h->ooo != NULL) {
         struct ooo *o = h->ooo;
@@ -185,12 +217,27 @@ static int reserve(struct fc *c, size_t n)
 
 /* ---- framing ----------------------------------------------------------- */
 
-static void enter_resync(struct fc *c, int at_bol)
+static void half_resync(struct tcpreasm *t, struct half *h, int at_bol)
 {
-    hdr_release(c->t, c->h);
-    c->h->framing = FR_RESYNC;
-    c->h->at_bol = (uint8_t)at_bol;
-    c->t->stats.resyncs++;
+    hdr_release(t, h);
+    h->framing = FR_RESYNC;
+    h->at_bol = (uint8_t)at_bol;
+    h->http = 0;
+    t->stats.resyncs++;
+}
+
+static void enter_resync(struct fc *c, int at_bol) { half_resync(c->t, c->h, at_bol); }
+
+/* Bytes from next_seq on that the framing already knows it will skip
+ * unread: the rest of a body, or of a WebSocket frame that is body, control
+ * or dropped. Out-of-order bytes inside them are held as a range only. */
+static uint64_t known_body(const struct half *h)
+{
+    if (h->framing == FR_BODY)
+        return h->body_left;
+    if (h->framing == FR_WS && h->ws_hlen > WS_HDR_MAX && h->ws_skip)
+        return h->ws_left;
+    return 0;
 }
 
 static void enter_headers(struct half *h)
@@ -198,6 +245,7 @@ static void enter_headers(struct half *h)
     h->framing = FR_HEADERS;
     h->eoh = 0;
     h->start_ok = 0;
+    h->http = 0;
 }
 
 /* Append to the partial header, growing by doubling up to max_header_bytes.
@@ -290,9 +338,10 @@ static void ooo_forget_body(struct fc *c)
     for (struct ooo **pp = &h->ooo; *pp != NULL;) {
         struct ooo *o = *pp;
         uint64_t rel = (uint32_t)(o->seq - h->next_seq);
-        if (rel >= h->body_left)
+        uint64_t body = known_body(h);
+        if (rel >= body)
             break; /* sorted: every later node is past the body too */
-        uint64_t in_body = h->body_left - rel;
+        uint64_t in_body = body - rel;
         uint32_t nb = in_body >= o->len ? o->len : (uint32_t)in_body;
         if (nb <= o->nbody) {
             pp = &o->next;
@@ -378,6 +427,329 @@ static int is_token_char(uint8_t ch)
     return ch != 0 && strchr("-.!%*_+`'~", ch) != NULL;
 }
 
+/* ---- WebSocket (RFC 6455, SIP over it: RFC 7118) ------------------------ */
+
+/* The line at p (complete within len) as an HTTP upgrade start line this
+ * half may send now: 1 a request "GET ... HTTP/1.1" before any SIP message
+ * on a stream not upgraded yet, 2 a status line "HTTP/1.1 NNN" from the peer
+ * of a half that asked for an upgrade. 0 otherwise. */
+static int http_line(const struct fc *c, const uint8_t *p, size_t len)
+{
+    const uint8_t *nl = memchr(p, '\n', len);
+    if (nl == NULL || c->h->any_msg)
+        return 0;
+    size_t n = (size_t)(nl - p);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    int dir = c->h == &c->s->half[1];
+    if (c->s->ws_client == 0 && n >= 4 + 9 && memcmp(p, "GET ", 4) == 0 && memcmp(p + n - 9, " HTTP/1.1", 9) == 0)
+        return 1;
+    if (c->s->ws_client == (uint8_t)(2 - dir) && n >= 12 && memcmp(p, "HTTP/1.1 ", 9) == 0 && is_digit(p[9]) &&
+        is_digit(p[10]) && is_digit(p[11]))
+        return 2;
+    return 0;
+}
+
+/* Does some token of a header value equal "websocket", case-insensitive? */
+static int has_websocket_token(struct sv value)
+{
+    size_t i = 0;
+    while (i < value.len) {
+        size_t j = i;
+        while (j < value.len && value.p[j] != ',')
+            j++;
+        if (sv_eq_nocase_cstr(sv_trim(sv_make(value.p + i, j - i)), "websocket"))
+            return 1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+/* An HTTP header section asks for "Upgrade: websocket" (RFC 6455 §4.1). */
+static int wants_websocket(const uint8_t *hdr, size_t len)
+{
+    const uint8_t *nl = memchr(hdr, '\n', len);
+    size_t i = nl != NULL ? (size_t)(nl - hdr) + 1 : len;
+    while (i < len) {
+        nl = memchr(hdr + i, '\n', len - i);
+        size_t eol = nl != NULL ? (size_t)(nl - hdr) : len;
+        struct sv line = sv_make((const char *)hdr + i, eol - i);
+        i = eol + 1;
+        if (line.len > 0 && line.p[line.len - 1] == '\r')
+            line.len--;
+        const char *colon = memchr(line.p, ':', line.len);
+        if (colon == NULL)
+            continue;
+        size_t vstart = (size_t)(colon - line.p) + 1;
+        if (sv_eq_nocase_cstr(sv_trim(sv_make(line.p, (size_t)(colon - line.p))), "upgrade") &&
+            has_websocket_token(sv_make(line.p + vstart, line.len - vstart)))
+            return 1;
+    }
+    return 0;
+}
+
+static void ws_start(struct half *h)
+{
+    h->framing = FR_WS;
+    h->ws_hlen = 0;
+    h->ws_msg = WS_IDLE;
+    h->eoh = 0;
+    h->start_ok = 0;
+}
+
+/* An HTTP upgrade request or response is complete. The request switches
+ * its half to WebSocket framing at once (the client sends frames right
+ * after it, maybe before the capture shows the answer); "101" switches the
+ * answering half; any other answer means no upgrade, and both halves look
+ * for SIP start lines again. */
+static void http_done(struct fc *c, const uint8_t *hdr, size_t len)
+{
+    struct tcp_stream *s = c->s;
+    int dir = c->h == &s->half[1];
+    c->h->http = 0;
+    hdr_release(c->t, c->h);
+    if (len >= 4 && memcmp(hdr, "GET ", 4) == 0) {
+        if (wants_websocket(hdr, len)) {
+            s->ws_client = (uint8_t)(dir + 1);
+            ws_start(c->h);
+        } else {
+            enter_resync(c, 1);
+        }
+        return;
+    }
+    if (len >= 12 && memcmp(hdr + 9, "101", 3) == 0) {
+        ws_start(c->h);
+        return;
+    }
+    s->ws_client = 0;
+    enter_resync(c, 1);
+    struct half *peer = &s->half[!dir];
+    if (peer->framing == FR_WS)
+        half_resync(c->t, peer, 1);
+}
+
+/* The framing is lost for good on this half: discard until it ends. */
+static void ws_lose(struct fc *c)
+{
+    hdr_release(c->t, c->h);
+    c->h->framing = FR_WS_LOST;
+    c->h->ws_msg = WS_IDLE;
+    c->t->stats.ws_errors++;
+}
+
+/* The current message is given up: its remaining frames are skipped. */
+static void ws_drop_message(struct fc *c)
+{
+    hdr_release(c->t, c->h);
+    c->h->ws_msg = WS_SKIP;
+    c->h->ws_skip = 1;
+}
+
+/* The current frame's payload is consumed. A final data frame ends the
+ * message; one still inside its header section lacked the blank line. */
+static void ws_frame_end(struct fc *c)
+{
+    struct half *h = c->h;
+    h->ws_hlen = 0;
+    privacy_wipe(h->ws_key, sizeof(h->ws_key));
+    if ((h->ws_op & WS_OP_CONTROL) != 0 || !h->ws_fin)
+        return;
+    if (h->ws_msg == WS_HEADERS) {
+        c->t->stats.ws_errors++;
+        hdr_release(c->t, h);
+    }
+    h->ws_msg = WS_IDLE;
+}
+
+/* Skip k payload bytes of the current frame, which is being skipped. */
+static void ws_skip_bytes(struct fc *c, uint64_t k)
+{
+    struct half *h = c->h;
+    h->ws_left -= k;
+    h->ws_pos += k;
+    if ((h->ws_op & WS_OP_CONTROL) == 0)
+        c->t->stats.body_bytes_skipped += k;
+    if (h->ws_left == 0)
+        ws_frame_end(c);
+}
+
+/* A frame header is complete in ws_hdr: decide what its payload is. */
+static void ws_frame_start(struct fc *c)
+{
+    struct tcpreasm *t = c->t;
+    struct half *h = c->h;
+    const uint8_t *b = h->ws_hdr;
+    size_t at = 2;
+    uint64_t len = b[1] & 0x7f;
+    if (len == 126) {
+        len = (uint64_t)b[2] << 8 | b[3];
+        at = 4;
+    } else if (len == 127) {
+        len = 0;
+        for (int i = 0; i < 8; i++)
+            len = len << 8 | b[2 + i];
+        at = 10;
+    }
+    if ((b[1] & WS_MASK) != 0)
+        memcpy(h->ws_key, b + at, 4);
+    else
+        memset(h->ws_key, 0, 4);
+    int rsv = (b[0] & WS_RSV) != 0;
+    h->ws_op = b[0] & 0x0f;
+    h->ws_fin = (b[0] & WS_FIN) != 0;
+    h->ws_left = len;
+    h->ws_pos = 0;
+    h->ws_hlen = WS_HDR_MAX + 1;
+    privacy_wipe(h->ws_hdr, sizeof(h->ws_hdr)); /* the key unmasks packet bytes */
+    t->stats.ws_frames++;
+    if (len >> 63) { /* RFC 6455: the most significant bit must be 0 */
+        ws_lose(c);
+        return;
+    }
+    h->ws_skip = 1;
+    if ((h->ws_op & WS_OP_CONTROL) != 0) {
+        if (!h->ws_fin || len > WS_CONTROL_MAX)
+            t->stats.ws_errors++; /* still framed: the length says where it ends */
+    } else if (h->ws_op > WS_OP_BINARY) {
+        t->stats.ws_errors++; /* reserved data opcode: skipped, and so is its message */
+        ws_drop_message(c);
+        h->ws_msg = h->ws_fin ? WS_IDLE : WS_SKIP;
+    } else if (h->ws_op == WS_OP_CONT) {
+        if (h->ws_msg == WS_IDLE) {
+            t->stats.ws_errors++; /* a continuation of nothing */
+            ws_drop_message(c);
+        }
+        h->ws_skip = h->ws_msg != WS_HEADERS;
+    } else {
+        if (h->ws_msg != WS_IDLE) {
+            t->stats.ws_errors++; /* the previous message never ended */
+            hdr_release(t, h);
+        }
+        h->ws_msg = WS_HEADERS;
+        h->eoh = 0;
+        h->start_ok = 0;
+        h->ws_skip = 0;
+    }
+    /* Compressed payloads (permessage-deflate's RSV1) cannot be read
+     * without inflating whole bodies: the message is skipped, counted. */
+    if (rsv && h->ws_msg == WS_HEADERS) {
+        t->stats.ws_errors++;
+        ws_drop_message(c);
+    }
+    if (len == 0)
+        ws_frame_end(c);
+}
+
+/* A header section found within a WebSocket message: deliver it. hdr is the
+ * whole section (in place or the held buffer). */
+static void ws_deliver(struct fc *c, uint8_t *hdr, size_t len)
+{
+    struct tcpreasm *t = c->t;
+    /* The message length is given by the framing, so any method is fine;
+     * only the start line's shape is checked. */
+    if (privacy_is_sip_start(hdr, len)) {
+        t->stats.messages++;
+        t->stats.ws_messages++;
+        c->h->any_msg = 1;
+        if (c->cb != NULL)
+            c->cb(c->ctx, c->seg, hdr, len);
+    } else {
+        t->stats.ws_errors++;
+    }
+    ws_drop_message(c); /* the rest of the message is body: skipped by count */
+    c->h->ws_msg = WS_SKIP;
+}
+
+/* Bytes of the frame header being collected: 2 until they are in, then
+ * what they announce (at most WS_HDR_MAX). */
+static size_t ws_hdr_need(const struct half *h)
+{
+    if (h->ws_hlen < 2)
+        return 2;
+    unsigned l7 = h->ws_hdr[1] & 0x7f;
+    return 2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) + ((h->ws_hdr[1] & WS_MASK) ? 4 : 0);
+}
+
+/* FR_WS over p[i..n). Returns the index after the bytes consumed; returns
+ * at every step that leaves bytes worth wiping (a frame header, a delivered
+ * header section) so consume() wipes them before the next callback. */
+static size_t ws_consume(struct fc *c, uint8_t *p, size_t i, size_t n)
+{
+    struct half *h = c->h;
+    if (h->ws_hlen <= WS_HDR_MAX) {
+        /* Collect the frame header: its first 2 bytes tell how long it is. */
+        while (i < n && h->ws_hlen < ws_hdr_need(h))
+            h->ws_hdr[h->ws_hlen++] = p[i++];
+        if (h->ws_hlen == ws_hdr_need(h))
+            ws_frame_start(c);
+        return i;
+    }
+    uint64_t avail = n - i;
+    size_t k = (size_t)(avail < h->ws_left ? avail : h->ws_left);
+    if (h->ws_skip) {
+        ws_skip_bytes(c, k);
+        return i + k;
+    }
+    /* Header bytes of the message: unmask one at a time while looking for
+     * the blank line, so body bytes after it stay masked until wiped. */
+    size_t start = i, end = i + k, j = i;
+    int found = 0, first_line = 0;
+    while (j < end) {
+        uint8_t ch = p[j] ^ h->ws_key[h->ws_pos & 3];
+        p[j++] = ch;
+        h->ws_pos++;
+        if (ch == '\n') {
+            if (!h->start_ok) {
+                first_line = 1;
+                break;
+            }
+            if (h->eoh != 0) {
+                found = 1;
+                break;
+            }
+            h->eoh = 1;
+        } else {
+            h->eoh = (h->eoh == 1 && ch == '\r') ? 2 : 0;
+        }
+    }
+    h->ws_left -= j - start;
+    if (first_line) {
+        /* Check the start line before holding more: a message that is not
+         * SIP is not kept up to a blank line it may never have. */
+        if (hdr_append(c, p + start, j - start) != 0) {
+            c->t->stats.headers_too_long++;
+            ws_drop_message(c);
+        } else if (!privacy_is_sip_start(h->hdr, h->hdr_len)) {
+            c->t->stats.ws_errors++;
+            ws_drop_message(c);
+        } else {
+            h->start_ok = 1;
+            h->eoh = 1;
+        }
+        if (h->ws_left == 0)
+            ws_frame_end(c);
+        return j;
+    }
+    uint8_t *hdr = p + start;
+    size_t len = j - start;
+    if (h->hdr_len > 0 || !found) {
+        if (hdr_append(c, p + start, j - start) != 0) {
+            c->t->stats.headers_too_long++;
+            ws_drop_message(c);
+            if (h->ws_left == 0)
+                ws_frame_end(c);
+            return j;
+        }
+        hdr = h->hdr;
+        len = h->hdr_len;
+    }
+    if (found)
+        ws_deliver(c, hdr, len);
+    if (h->ws_left == 0)
+        ws_frame_end(c);
+    return j;
+}
+
 /* The header section is complete: hdr is the partial buffer plus p[start..end),
  * or p[start..end) alone when nothing was buffered (delivered in place). */
 static void header_done(struct fc *c, uint8_t *p, size_t start, size_t end)
@@ -396,9 +768,14 @@ static void header_done(struct fc *c, uint8_t *p, size_t start, size_t end)
         hdr = h->hdr;
         len = h->hdr_len;
     }
+    if (h->http) {
+        http_done(c, hdr, len);
+        return;
+    }
     uint64_t cl = 0;
     int cl_ok = content_length(hdr, len, &cl) == 0;
     t->stats.messages++;
+    h->any_msg = 1;
     if (c->cb != NULL)
         c->cb(c->ctx, c->seg, hdr, len);
     hdr_release(t, h); /* the in-place case is wiped by consume() */
@@ -439,16 +816,22 @@ static size_t headers(struct fc *c, uint8_t *p, size_t i, size_t n)
                 continue;
             /* First line end: check the start line before holding more. */
             int ok;
-            if (h->hdr_len == 0) {
-                ok = start_line_ok(p + start, i - start);
-            } else {
+            const uint8_t *line = p + start;
+            size_t line_len = i - start;
+            if (h->hdr_len > 0) {
                 if (hdr_append(c, p + start, i - start) != 0) {
                     t->stats.headers_too_long++;
                     enter_resync(c, 1);
                     return i;
                 }
                 start = i;
-                ok = start_line_ok(h->hdr, h->hdr_len);
+                line = h->hdr;
+                line_len = h->hdr_len;
+            }
+            ok = start_line_ok(line, line_len);
+            if (!ok && http_line(c, line, line_len) != 0) {
+                h->http = 1; /* a WebSocket upgrade: read, never delivered */
+                ok = 1;
             }
             if (!ok) {
                 enter_resync(c, 1);
@@ -482,7 +865,7 @@ static size_t resync(struct fc *c, const uint8_t *p, size_t i, size_t n)
 {
     struct half *h = c->h;
     while (i < n) {
-        if (h->at_bol && start_line_ok(p + i, n - i)) {
+        if (h->at_bol && (start_line_ok(p + i, n - i) || http_line(c, p + i, n - i) != 0)) {
             enter_headers(h);
             return i;
         }
@@ -496,6 +879,7 @@ static size_t resync(struct fc *c, const uint8_t *p, size_t i, size_t n)
     }
     return i;
 }
+
 
 /* Consume p[0..n), the next in-order bytes of the half, advancing next_seq.
  * Every byte is wiped before this returns; each stretch before the next
@@ -528,13 +912,19 @@ static void consume(struct fc *c, uint8_t *p, size_t n)
         case FR_RESYNC:
             i = resync(c, p, i, n);
             break;
+        case FR_WS:
+            i = ws_consume(c, p, i, n);
+            break;
+        case FR_WS_LOST:
+            i = n; /* WebSocket framing lost: nothing tells where a frame starts */
+            break;
         default:
             i = headers(c, p, i, n);
             break;
         }
         privacy_wipe(p + from, i - from);
         h->next_seq += (uint32_t)(i - from);
-        if (h->framing == FR_BODY && h->ooo != NULL)
+        if (h->ooo != NULL && known_body(h) > 0)
             ooo_forget_body(c);
     }
 }
@@ -548,6 +938,8 @@ static void skip_known_body(struct fc *c, uint32_t k)
         c->t->stats.body_bytes_skipped += k;
         if (h->body_left == 0)
             h->framing = FR_SKIP_CRLF;
+    } else if (h->framing == FR_WS && known_body(h) >= k) {
+        ws_skip_bytes(c, k);
     } else {
         /* Cannot happen by construction; if it did, the bytes are gone. */
         c->t->stats.gaps++;
@@ -597,6 +989,12 @@ static void give_up_gap(struct fc *c, uint32_t target)
         h->body_left -= gap;
         if (h->body_left == 0)
             h->framing = FR_SKIP_CRLF;
+    } else if (h->framing == FR_WS && gap <= known_body(h)) {
+        ws_skip_bytes(c, gap);
+    } else if (h->framing == FR_WS || h->framing == FR_WS_LOST) {
+        /* A resync looks for SIP start lines, which masked frames hide and
+         * frame headers would corrupt: the rest of this half is lost. */
+        ws_lose(c);
     } else if (h->framing == FR_RESYNC) {
         h->at_bol = 1; /* already resyncing: only the line start is new */
     } else {
@@ -646,8 +1044,9 @@ static int hold(struct fc *c, uint32_t seq, const uint8_t *p, size_t n, size_t *
             uint32_t plen = piece_end - cur;
             uint64_t prel = (uint64_t)rel0 + cur;
             uint32_t nbody = 0;
-            if (h->framing == FR_BODY && prel < h->body_left) {
-                uint64_t in_body = h->body_left - prel;
+            uint64_t body = known_body(h);
+            if (prel < body) {
+                uint64_t in_body = body - prel;
                 nbody = in_body >= plen ? plen : (uint32_t)in_body;
             }
             size_t alloc = sizeof(struct ooo) + (plen - nbody);

@@ -43,6 +43,27 @@
  * line split across segments while resyncing is not recognised (holding it
  * would mean holding bytes that may be a body); the next message is. Known
  * residue: a resync landing inside a torn "PRACK sip:..." reads "ACK sip:...".
+ *
+ * SIP over WebSocket (RFC 7118): when the first bytes a half sends are an
+ * HTTP request "GET ... HTTP/1.1" with "Upgrade: websocket", that half
+ * switches to WebSocket framing (RFC 6455 §5.2) once the request's header
+ * section ends; the other half switches when it answers "HTTP/1.1 101". Any
+ * other answer undoes the upgrade (both halves resync). The HTTP sections are
+ * held like SIP header sections (bounded alike) and never delivered. Frames
+ * may be masked or not, with 7, 16 or 64-bit lengths; text and binary
+ * messages may be fragmented into continuation frames, with control frames
+ * (ping, pong, close: skipped) between them. Each message is one SIP message:
+ * its header section (unmasked, held across frames and segments up to
+ * max_header_bytes) is delivered when its blank line arrives; the rest of the
+ * message is body, skipped by count and wiped, never unmasked, never held.
+ * Held out-of-order bytes that fall inside a frame being skipped are kept as
+ * a range only. A message whose start line is not SIP, which ends before its
+ * blank line, or which is compressed (RSV bits: permessage-deflate) is
+ * skipped and counted in ws_errors. A gap that cannot be filled inside a
+ * frame that was being read, or a 64-bit length with the top bit set, loses
+ * the framing of that half for good (counted): masked frames give nothing to
+ * resync on. A capture that starts after the upgrade does not frame the
+ * connection (it resyncs on SIP start lines, which masked frames hide).
  */
 #ifndef SIPCDR_FRAME_TCP_H
 #define SIPCDR_FRAME_TCP_H
@@ -81,6 +102,9 @@ struct tcp_stats {
     uint64_t overlaps;          /* segments partly trimmed against bytes seen before */
     uint64_t body_bytes_skipped;
     uint64_t headers_too_long;  /* over max_header_bytes (or the per-direction / total budget) */
+    uint64_t ws_frames;         /* WebSocket frames parsed, control frames included */
+    uint64_t ws_messages;       /* of messages: header sections taken out of WebSocket messages */
+    uint64_t ws_errors;         /* WebSocket messages or frames not used, framing lost */
     uint64_t nomem;             /* segments or streams dropped because malloc failed */
     uint64_t bytes_held;        /* now: packet bytes (and out-of-order bookkeeping) held */
     uint64_t bytes_held_peak;

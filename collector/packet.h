@@ -14,7 +14,7 @@
 struct packet {
     int64_t ts_us;       /* packet time, microseconds since the epoch */
     uint8_t af;          /* 4 or 6 */
-    uint8_t l4proto;     /* IPPROTO_UDP or IPPROTO_TCP */
+    uint8_t l4proto;     /* IPPROTO_UDP, IPPROTO_TCP or 132 (SCTP: see frame_sctp_next_data()) */
     uint8_t src[16];     /* IPv4 in the first 4 bytes */
     uint8_t dst[16];
     uint16_t sport, dport;

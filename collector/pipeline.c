@@ -150,10 +150,22 @@ static void on_tcp_message(void *ctx, const struct packet *seg, uint8_t *hdr, si
     on_sip_headers(ctx, (const char *)hdr, hdr_len, seg);
 }
 
+/* SCTP: each DATA chunk holds one SIP message (RFC 4168), several may
+ * share a packet; each is a datagram to the privacy cut. */
+static void on_sctp(struct pipeline *p, struct packet *pkt)
+{
+    size_t off = 0;
+    struct packet msg;
+    while (frame_sctp_next_data(pkt, &off, &msg, &p->st.sctp) == SC_OK)
+        on_sip_datagram(p, &msg);
+}
+
 static void on_transport(struct pipeline *p, struct packet *pkt)
 {
     if (pkt->l4proto == 6)
         tcpreasm_feed(&p->tcp, pkt, on_tcp_message, p);
+    else if (pkt->l4proto == 132)
+        on_sctp(p, pkt);
     else if (is_hep(p, pkt))
         on_hep(p, pkt);
     else
@@ -256,6 +268,16 @@ void pipeline_format_stats(const struct pipeline *p, char *buf, size_t cap)
                (unsigned long long)t->segments, (unsigned long long)t->messages,
                (unsigned long long)t->streams_opened, (unsigned long long)t->resyncs, (unsigned long long)t->gaps,
                (unsigned long long)t->streams_evicted, (unsigned long long)t->headers_too_long);
+    if (t->ws_frames)
+        APPEND(" ws_frames=%llu ws_messages=%llu ws_errors=%llu", (unsigned long long)t->ws_frames,
+               (unsigned long long)t->ws_messages, (unsigned long long)t->ws_errors);
+    const struct frame_sctp_counts *sc = &s->sctp;
+    if (sc->chunks)
+        APPEND(" sctp_chunks=%llu sctp_messages=%llu sctp_first_fragments=%llu sctp_fragments_skipped=%llu "
+               "sctp_truncated=%llu sctp_malformed=%llu",
+               (unsigned long long)sc->chunks, (unsigned long long)sc->messages,
+               (unsigned long long)sc->first_fragments, (unsigned long long)sc->fragments_skipped,
+               (unsigned long long)sc->truncated, (unsigned long long)sc->malformed);
     if (s->hep_packets)
         APPEND(" hep_sip=%llu", (unsigned long long)s->hep_packets);
     for (int e = 1; e < HEP_ERRORS_MAX; e++)

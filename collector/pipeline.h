@@ -45,6 +45,7 @@ struct pipeline_stats {
     uint64_t requests[SIP_METHOD_COUNT];
     uint64_t responses[7];    /* by class: [1] 1xx ... [6] 6xx */
     uint64_t body_bytes_wiped;
+    struct frame_sctp_counts sctp; /* DATA chunks taken out of SCTP packets, and what was skipped */
     uint64_t records_lost;    /* queue full when a record was due (should stay 0) */
 };
 

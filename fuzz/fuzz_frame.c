@@ -22,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (frame_decode(dlt, buf, n, n, 0, &pkt, &why) == SC_OK) {
         if (pkt.payload < buf || pkt.payload + pkt.len > buf + n)
             abort();
+        /* SCTP: every DATA chunk handed out lies inside the chunk list. */
+        size_t off = 0;
+        struct packet msg;
+        struct frame_sctp_counts counts = {0};
+        while (pkt.l4proto == 132 && frame_sctp_next_data(&pkt, &off, &msg, &counts) == SC_OK)
+            if (msg.payload < pkt.payload || msg.payload + msg.len > pkt.payload + pkt.len || off > pkt.len)
+                abort();
     }
     free(buf);
     return 0;

@@ -242,7 +242,7 @@ static const struct frame_case bad_cases[] = {
     /* build() puts a UDP header after the IP header: read as TCP, its data
      * offset is the '2' of "SIP/2.0" >> 4 = 3 words, below the minimum. */
     {"ipv4 tcp, data offset 3", DLT_EN10MB, ETH "0800", 4, 6, NULL, 0, 0, SC_ERROR, FRAME_MALFORMED},
-    {"ipv4 sctp", DLT_EN10MB, ETH "0800", 4, 132, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
+    {"ipv4 dccp", DLT_EN10MB, ETH "0800", 4, 33, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv4 ipip carrying a udp header", DLT_EN10MB, ETH "0800", 4, 4, NULL, 0, 0, SC_ERROR, FRAME_MALFORMED},
     {"ipv4 icmp", DLT_EN10MB, ETH "0800", 4, 1, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv4 first fragment", DLT_EN10MB, ETH "0800", 4, 17, NULL, 0x2000, 0, SC_DECLINED, FRAME_IP_FRAGMENT},
@@ -254,7 +254,7 @@ static const struct frame_case bad_cases[] = {
     {"ipv6 no next header", DLT_EN10MB, ETH "86dd", 6, 59, NULL, 0, 0, SC_DECLINED, FRAME_NOT_UDP},
     {"ipv6 options then no next header", DLT_EN10MB, ETH "86dd", 6, 60, "3b00 0104 00000000", 0, 0, SC_DECLINED,
      FRAME_NOT_UDP},
-    {"ipv6 hop-by-hop then sctp", DLT_EN10MB, ETH "86dd", 6, 0, "8400 0104 00000000", 0, 0, SC_DECLINED,
+    {"ipv6 hop-by-hop then esp", DLT_EN10MB, ETH "86dd", 6, 0, "3200 0104 00000000", 0, 0, SC_DECLINED,
      FRAME_NOT_UDP},
     {"ipv6 gre, version field 4 (not ours)", DLT_EN10MB, ETH "86dd", 6, 47, NULL, 0, 0, SC_DECLINED, FRAME_NOT_IP},
     {"mpls associated channel", DLT_EN10MB, ETH "8847 000c8140 10000000", 4, 17, NULL, 0, 0, SC_DECLINED,
@@ -1283,6 +1283,210 @@ static void decode_ip_datagrams(void)
     free(copy);
 }
 
+/* ---- SCTP ---- */
+
+#define PAYLOAD2 "BYE sip:b@example.com SIP/2.0\r\nCall-ID: frame-test\r\n\r\n"
+
+/* A DATA chunk (RFC 9260 §3.3.1) carrying text, padded to 4 bytes. */
+static void sctp_data(struct tb *t, uint8_t flags, uint32_t tsn, const char *text)
+{
+    size_t n = strlen(text);
+    uint8_t h[16] = {0, flags};
+    put16(h + 2, (unsigned)(16 + n));
+    put16(h + 4, tsn >> 16);
+    put16(h + 6, tsn & 0xffff);
+    put16(h + 14, 0); /* PPID 0: unspecified, as SIP stacks send it */
+    put_bytes(&t->f, h, sizeof(h));
+    put_bytes(&t->f, text, n);
+    while ((t->f.len - t->f.payload_at) % 4 != 0) /* chunks are padded from the chunk list start */
+        t->f.b[t->f.len++] = 0;
+}
+
+/* IPv4 or IPv6, SCTP common header 5060 -> 5080; chunks follow. */
+static void sctp_start(struct tb *t, int ipver)
+{
+    tb_init(t, ipver == 4 ? ETH "0800" : ETH "86dd");
+    if (ipver == 4)
+        tb_ip4(t, 132, V4_SRC, V4_DST);
+    else
+        tb_ip6(t, 132, V6_SRC, V6_DST, NULL);
+    tb_hex(t, "13c4 13d8 01020304 00000000");
+    t->f.payload_at = t->f.len; /* the chunk list */
+}
+
+static void sctp_end(struct tb *t)
+{
+    t->f.ip_end = t->f.len;
+    size_t at = t->fix[0].at;
+    if (t->fix[0].kind == FIX_IP4)
+        put16(t->f.b + at + 2, (unsigned)(t->f.len - at));
+    else
+        put16(t->f.b + at + 4, (unsigned)(t->f.len - at - 40));
+}
+
+#define SCTP_MAX_MSGS 8
+
+struct sctp_walk {
+    enum sc_ret rc;
+    enum frame_reason why;
+    struct packet pkt;
+    int n;
+    char text[SCTP_MAX_MSGS][128];
+    uint8_t truncated[SCTP_MAX_MSGS];
+    struct frame_sctp_counts counts;
+};
+
+/* Decode the first caplen bytes of f from a heap copy of exactly that size
+ * and take every DATA chunk out, while the copy is alive. */
+static void sctp_walk(const struct frame *f, size_t caplen, struct sctp_walk *w)
+{
+    memset(w, 0, sizeof(*w));
+    uint8_t *data = malloc(caplen > 0 ? caplen : 1);
+    memcpy(data, f->b, caplen);
+    w->rc = frame_decode(DLT_EN10MB, data, caplen, f->len, TS, &w->pkt, &w->why);
+    if (w->rc == SC_OK && w->pkt.l4proto == 132) {
+        size_t off = 0;
+        struct packet m;
+        while (frame_sctp_next_data(&w->pkt, &off, &m, &w->counts) == SC_OK) {
+            CHECK(m.payload >= data && m.payload + m.len <= data + caplen);
+            CHECK(m.sport == 5060 && m.dport == 5080 && m.l4proto == 132 && m.ts_us == TS);
+            if (w->n < SCTP_MAX_MSGS) {
+                size_t k = m.len < sizeof(w->text[0]) - 1 ? m.len : sizeof(w->text[0]) - 1;
+                memcpy(w->text[w->n], m.payload, k);
+                w->text[w->n][k] = '\0';
+                w->truncated[w->n] = m.truncated;
+            }
+            w->n++;
+        }
+        CHECK(off <= w->pkt.len);
+    }
+    free(data);
+}
+
+/* SACK, two whole messages, a middle piece and a first piece of split ones. */
+static void b_sctp_mixed(struct tb *t, int ipver)
+{
+    sctp_start(t, ipver);
+    tb_hex(t, "03000010 00000000 0000ffff 00000000"); /* SACK */
+    sctp_data(t, 0x03, 1, PAYLOAD);
+    sctp_data(t, 0x03, 2, PAYLOAD2);
+    sctp_data(t, 0x00, 3, "body piece CANARY");
+    sctp_data(t, 0x02, 4, "INVITE sip:a@b SIP/2.0\r\nVia: x");
+    sctp_end(t);
+}
+
+static void sctp_data_chunks(void)
+{
+    for (int ipver = 4; ipver <= 6; ipver += 2) {
+        struct tb t;
+        struct sctp_walk w;
+        b_sctp_mixed(&t, ipver);
+        sctp_walk(&t.f, t.f.len, &w);
+        CHECK_EQ_INT(w.rc, SC_OK);
+        CHECK_EQ_INT(w.pkt.l4proto, 132);
+        CHECK_EQ_INT(w.pkt.af, ipver);
+        CHECK_EQ_INT(w.pkt.truncated, 0);
+        CHECK_EQ_INT(w.n, 3);
+        CHECK_EQ_STR(w.text[0], PAYLOAD);
+        CHECK_EQ_INT(w.truncated[0], 0);
+        CHECK_EQ_STR(w.text[1], PAYLOAD2);
+        CHECK_EQ_INT(w.truncated[1], 0);
+        CHECK_EQ_STR(w.text[2], "INVITE sip:a@b SIP/2.0\r\nVia: x");
+        CHECK_EQ_INT(w.truncated[2], 1); /* first piece: a datagram cut short */
+        CHECK_EQ_INT(w.counts.chunks, 5);
+        CHECK_EQ_INT(w.counts.messages, 3);
+        CHECK_EQ_INT(w.counts.first_fragments, 1);
+        CHECK_EQ_INT(w.counts.fragments_skipped, 1);
+        CHECK_EQ_INT(w.counts.malformed, 0);
+        CHECK_EQ_INT(w.counts.truncated, 0);
+    }
+}
+
+/* Every cut: the common header cut is FRAME_TRUNCATED; after it, the
+ * messages whose start was captured come out (cut ones marked truncated),
+ * never more than the whole frame gives, and never a byte past the cut. */
+static void sctp_cut_at_every_length(void)
+{
+    struct tb t;
+    b_sctp_mixed(&t, 4);
+    for (size_t cap = 0; cap <= t.f.len; cap++) {
+        struct sctp_walk w;
+        sctp_walk(&t.f, cap, &w);
+        if (cap < t.f.payload_at) {
+            CHECK_REPORT(w.rc == SC_ERROR && w.why == FRAME_TRUNCATED, "caplen %zu: rc %d why %d", cap, w.rc,
+                         w.why);
+            continue;
+        }
+        CHECK_REPORT(w.rc == SC_OK && w.pkt.truncated == (cap < t.f.len), "caplen %zu: rc %d truncated %d", cap,
+                     w.rc, w.pkt.truncated);
+        CHECK_REPORT(w.n <= 3 && w.counts.malformed == 0, "caplen %zu: n %d malformed %llu", cap, w.n,
+                     (unsigned long long)w.counts.malformed);
+        for (int i = 0; i < w.n && i < SCTP_MAX_MSGS; i++) {
+            const char *want = i == 0 ? PAYLOAD : i == 1 ? PAYLOAD2 : "INVITE sip:a@b SIP/2.0\r\nVia: x";
+            CHECK_REPORT(strncmp(w.text[i], want, strlen(w.text[i])) == 0 && strlen(w.text[i]) > 0,
+                         "caplen %zu: message %d \"%s\"", cap, i, w.text[i]);
+            if (strlen(w.text[i]) < strlen(want))
+                CHECK_REPORT(w.truncated[i], "caplen %zu: message %d cut but not truncated", cap, i);
+        }
+    }
+}
+
+static void sctp_impossible_chunks(void)
+{
+    struct tb t;
+    struct sctp_walk w;
+    /* chunk length below the chunk header: nothing after it is framed */
+    sctp_start(&t, 4);
+    tb_hex(&t, "00030002");
+    sctp_data(&t, 0x03, 1, PAYLOAD);
+    sctp_end(&t);
+    sctp_walk(&t.f, t.f.len, &w);
+    CHECK_EQ_INT(w.rc, SC_OK);
+    CHECK_EQ_INT(w.n, 0);
+    CHECK_EQ_INT(w.counts.malformed, 1);
+    /* DATA chunk shorter than its fixed fields, then a good one */
+    sctp_start(&t, 4);
+    tb_hex(&t, "0003000c 00000001 00000000");
+    sctp_data(&t, 0x03, 2, PAYLOAD);
+    sctp_end(&t);
+    sctp_walk(&t.f, t.f.len, &w);
+    CHECK_EQ_INT(w.n, 1);
+    CHECK_EQ_STR(w.text[0], PAYLOAD);
+    CHECK_EQ_INT(w.counts.malformed, 1);
+    /* DATA chunk without user data: skipped, not an error */
+    sctp_start(&t, 4);
+    tb_hex(&t, "00030010 00000001 00000000 00000000");
+    sctp_end(&t);
+    sctp_walk(&t.f, t.f.len, &w);
+    CHECK_EQ_INT(w.n, 0);
+    CHECK_EQ_INT(w.counts.chunks, 1);
+    CHECK_EQ_INT(w.counts.malformed, 0);
+    /* a DATA chunk longer than the IP datagram is impossible, not cut */
+    sctp_start(&t, 4);
+    sctp_data(&t, 0x03, 1, PAYLOAD);
+    sctp_end(&t);
+    put16(t.f.b + t.f.payload_at + 2, 16 + strlen(PAYLOAD) + 8);
+    sctp_walk(&t.f, t.f.len, &w);
+    CHECK_EQ_INT(w.n, 0);
+    CHECK_EQ_INT(w.counts.malformed, 1);
+    /* the last chunk may come without its padding */
+    sctp_start(&t, 4);
+    sctp_data(&t, 0x03, 1, "OPTIONS sip:a SIP/2.0\r\n\r\n"); /* 25 bytes: 3 of padding */
+    t.f.len -= 3;
+    sctp_end(&t);
+    sctp_walk(&t.f, t.f.len, &w);
+    CHECK_EQ_INT(w.n, 1);
+    CHECK_EQ_INT(w.truncated[0], 0);
+    CHECK_EQ_INT(w.counts.malformed, 0);
+    /* an SCTP header cut by the IP length is malformed */
+    sctp_start(&t, 4);
+    sctp_end(&t);
+    put16(t.f.b + t.fix[0].at + 2, 20 + 8);
+    sctp_walk(&t.f, t.f.len, &w);
+    CHECK_EQ_INT(w.rc, SC_ERROR);
+    CHECK_EQ_INT(w.why, FRAME_MALFORMED);
+}
+
 int main(void)
 {
     RUN(good_frames);
@@ -1310,5 +1514,8 @@ int main(void)
     RUN(tcp_bounds);
     RUN(fragment_described);
     RUN(decode_ip_datagrams);
+    RUN(sctp_data_chunks);
+    RUN(sctp_cut_at_every_length);
+    RUN(sctp_impossible_chunks);
     return check_summary();
 }

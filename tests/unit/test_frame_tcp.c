@@ -1070,6 +1070,269 @@ static void many_streams(void)
     many_streams_run(100000, 64u << 20, 0);        /* everything fits: the full cost */
 }
 
+/* ---- SIP over WebSocket (RFC 7118) ---------------------------------------- */
+
+#define WS_GET                                                                                          \
+    "GET /ws HTTP/1.1\r\nHost: sip.example.com\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"      \
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\n"                  \
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+#define WS_101                                                                                          \
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"               \
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n"
+#define WS_MSG_HDR "MESSAGE sip:+15550001@ims SIP/2.0\r\nCall-ID: w1\r\nContent-Length: 15\r\n\r\n"
+#define WS_OK_HDR "SIP/2.0 200 OK\r\nCall-ID: w1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n"
+
+static const uint8_t WS_KEY[4] = {0x37, 0xfa, 0x21, 0x3d};
+static const uint8_t WS_KEY0[4] = {0, 0, 0, 0}; /* masked, yet the canary stays visible to memmem */
+
+/* One WebSocket frame into out (RFC 6455 §5.2): key NULL for unmasked;
+ * lenform 7, 16 or 64 picks the length encoding (7 only when len < 126).
+ * Returns the frame size. */
+static size_t ws_frame(uint8_t *out, int fin, int op, const uint8_t *key, const void *payload, size_t len,
+                       int lenform)
+{
+    size_t at = 0;
+    out[at++] = (uint8_t)((fin ? 0x80 : 0) | op);
+    uint8_t mask = key != NULL ? 0x80 : 0;
+    if (lenform == 7) {
+        out[at++] = (uint8_t)(mask | len);
+    } else if (lenform == 16) {
+        out[at++] = mask | 126;
+        out[at++] = (uint8_t)(len >> 8);
+        out[at++] = (uint8_t)len;
+    } else {
+        out[at++] = mask | 127;
+        for (int i = 7; i >= 0; i--)
+            out[at++] = (uint8_t)((uint64_t)len >> (8 * i));
+    }
+    if (key != NULL) {
+        memcpy(out + at, key, 4);
+        at += 4;
+    }
+    const uint8_t *b = payload;
+    for (size_t i = 0; i < len; i++)
+        out[at + i] = key != NULL ? (uint8_t)(b[i] ^ key[i & 3]) : b[i];
+    return at + len;
+}
+
+/* Handshake on a fresh stream; returns the next client and server seqs. */
+static void ws_handshake(struct tcpreasm *t, struct sink *k, uint32_t *cseq, uint32_t *sseq)
+{
+    syn(t, k, ISN_C);
+    seg(t, k, 1, ISN_S, F_SYN | F_ACK, NULL, 0);
+    seg_str(t, k, 0, ISN_C + 1, WS_GET);
+    seg_str(t, k, 1, ISN_S + 1, WS_101);
+    *cseq = ISN_C + 1 + (uint32_t)strlen(WS_GET);
+    *sseq = ISN_S + 1 + (uint32_t)strlen(WS_101);
+}
+
+static void ws_masked_and_unmasked(void)
+{
+    struct tcpreasm t;
+    struct sink k;
+    uint32_t cs, ss;
+    uint8_t f[512];
+    setup(&t, &k, NULL);
+    ws_handshake(&t, &k, &cs, &ss);
+    CHECK_EQ_INT(k.n, 0); /* HTTP sections are never delivered */
+    CHECK_EQ_INT(t.stats.resyncs, 0);
+    /* client -> server: masked, 7-bit length, body with the canary */
+    size_t n = ws_frame(f, 1, 1, WS_KEY0, WS_MSG_HDR CANARY, strlen(WS_MSG_HDR CANARY), 7);
+    seg(&t, &k, 0, cs, F_ACK, f, n);
+    cs += (uint32_t)n;
+    CHECK_EQ_INT(k.n, 1);
+    CHECK_EQ_STR(k.msg[0], WS_MSG_HDR);
+    /* with a real key too */
+    n = ws_frame(f, 1, 1, WS_KEY, WS_MSG_HDR CANARY, strlen(WS_MSG_HDR CANARY), 7);
+    seg(&t, &k, 0, cs, F_ACK, f, n);
+    CHECK_EQ_INT(k.n, 2);
+    CHECK_EQ_STR(k.msg[1], WS_MSG_HDR);
+    /* server -> client: unmasked, 16-bit length (over 125 bytes) */
+    char big[300];
+    snprintf(big, sizeof(big), "%s%s%0*d", WS_OK_HDR, CANARY, 150, 0);
+    n = ws_frame(f, 1, 1, NULL, big, strlen(big), 16);
+    seg(&t, &k, 1, ss, F_ACK, f, n);
+    ss += (uint32_t)n;
+    CHECK_EQ_INT(k.n, 3);
+    CHECK_EQ_STR(k.msg[2], WS_OK_HDR);
+    CHECK_EQ_INT(k.seg[2].sport, 5060);
+    /* a 64-bit length form, binary opcode */
+    n = ws_frame(f, 1, 2, NULL, WS_OK_HDR, strlen(WS_OK_HDR), 64);
+    seg(&t, &k, 1, ss, F_ACK, f, n);
+    CHECK_EQ_INT(k.n, 4);
+    CHECK_EQ_STR(k.msg[3], WS_OK_HDR);
+    CHECK_EQ_INT(t.stats.ws_frames, 4);
+    CHECK_EQ_INT(t.stats.ws_messages, 4);
+    CHECK_EQ_INT(t.stats.messages, 4);
+    CHECK_EQ_INT(t.stats.ws_errors, 0);
+    CHECK_EQ_INT(t.stats.bytes_held, 0);
+    teardown(&t, &k);
+}
+
+/* The client stream as bytes: one message in three data frames with a ping
+ * between them, then a close. The canary sits in the body, split over the
+ * last two frames. */
+static size_t ws_fragmented_stream(uint8_t *out, const uint8_t *key)
+{
+    static const char msg[] = WS_MSG_HDR "CANARY-TCP-BODY";
+    size_t at = 0, a = 20, b = strlen(WS_MSG_HDR) + 7;
+    at += ws_frame(out + at, 0, 1, key, msg, a, 7);
+    at += ws_frame(out + at, 1, 9, key, "ping", 4, 7);
+    at += ws_frame(out + at, 0, 0, key, msg + a, b - a, 7);
+    at += ws_frame(out + at, 1, 0, key, msg + b, strlen(msg) - b, 16);
+    at += ws_frame(out + at, 1, 8, key, "\x03\xe8", 2, 7);
+    return at;
+}
+
+static void ws_fragmented_message(void)
+{
+    for (int masked = 0; masked < 3; masked++) {
+        const uint8_t *key = masked == 0 ? NULL : masked == 1 ? WS_KEY0 : WS_KEY;
+        uint8_t f[512];
+        size_t n = ws_fragmented_stream(f, key);
+        /* split into two segments at every byte, then one byte at a time */
+        for (size_t cut = 0; cut <= n + 1; cut++) {
+            struct tcpreasm t;
+            struct sink k;
+            uint32_t cs, ss;
+            setup(&t, &k, NULL);
+            ws_handshake(&t, &k, &cs, &ss);
+            if (cut <= n) {
+                seg(&t, &k, 0, cs, F_ACK, f, cut);
+                CHECK_EQ_INT(tcpreasm_held_contains(&t, CANARY, strlen(CANARY)), 0);
+                seg(&t, &k, 0, cs + (uint32_t)cut, F_ACK, f + cut, n - cut);
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    seg(&t, &k, 0, cs + (uint32_t)i, F_ACK, f + i, 1);
+                    CHECK_REPORT(!tcpreasm_held_contains(&t, "CANARY", 6), "masked %d byte %zu: canary held",
+                                 masked, i);
+                }
+            }
+            CHECK_REPORT(k.n == 1 && strcmp(k.msg[0], WS_MSG_HDR) == 0, "masked %d cut %zu: n %d \"%s\"", masked,
+                         cut, k.n, k.n > 0 ? k.msg[0] : "");
+            CHECK_EQ_INT(t.stats.ws_frames, 5);
+            CHECK_EQ_INT(t.stats.ws_errors, 0);
+            CHECK_EQ_INT(t.stats.bytes_held, 0);
+            teardown(&t, &k);
+        }
+    }
+}
+
+/* Body bytes that arrive ahead of a gap, inside a frame already known to be
+ * body, are held as a range only. */
+static void ws_out_of_order_body_not_held(void)
+{
+    struct tcpreasm t;
+    struct sink k;
+    uint32_t cs, ss;
+    uint8_t f[512];
+    char body[200];
+    snprintf(body, sizeof(body), "%s%0*d%s", WS_MSG_HDR, 100, 0, CANARY);
+    size_t n = ws_frame(f, 1, 1, WS_KEY0, body, strlen(body), 16);
+    size_t a = 4 + 4 + strlen(WS_MSG_HDR) + 10; /* headers and a little body */
+    size_t b = a + 60;
+    setup(&t, &k, NULL);
+    ws_handshake(&t, &k, &cs, &ss);
+    seg(&t, &k, 0, cs, F_ACK, f, a);
+    CHECK_EQ_INT(k.n, 1);
+    seg(&t, &k, 0, cs + (uint32_t)b, F_ACK, f + b, n - b); /* ahead of a gap */
+    CHECK_EQ_INT(tcpreasm_held_contains(&t, CANARY, strlen(CANARY)), 0);
+    seg(&t, &k, 0, cs + (uint32_t)a, F_ACK, f + a, b - a);
+    n = ws_frame(f, 1, 1, WS_KEY, WS_MSG_HDR, strlen(WS_MSG_HDR), 7);
+    seg(&t, &k, 0, cs + (uint32_t)(4 + 4 + strlen(body)), F_ACK, f, n);
+    CHECK_EQ_INT(k.n, 2);
+    CHECK_EQ_STR(k.msg[1], WS_MSG_HDR);
+    CHECK_EQ_INT(t.stats.bytes_held, 0);
+    CHECK_EQ_INT(t.stats.ws_errors, 0);
+    teardown(&t, &k);
+}
+
+static void ws_needs_upgrade(void)
+{
+    struct tcpreasm t;
+    struct sink k;
+    uint8_t f[256];
+    /* a GET without "Upgrade: websocket": not an upgrade, frames not read */
+    setup(&t, &k, NULL);
+    syn(&t, &k, ISN_C);
+    static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    seg_str(&t, &k, 0, ISN_C + 1, get);
+    size_t n = ws_frame(f, 1, 1, NULL, WS_OK_HDR, strlen(WS_OK_HDR), 7);
+    seg(&t, &k, 0, ISN_C + 1 + (uint32_t)strlen(get), F_ACK, f, n);
+    CHECK_EQ_INT(t.stats.ws_frames, 0);
+    CHECK_EQ_INT(t.stats.resyncs, 1);
+    teardown(&t, &k);
+    /* an upgrade the server refuses: both halves back to SIP framing */
+    setup(&t, &k, NULL);
+    syn(&t, &k, ISN_C);
+    seg(&t, &k, 1, ISN_S, F_SYN | F_ACK, NULL, 0);
+    seg_str(&t, &k, 0, ISN_C + 1, WS_GET);
+    static const char no[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    seg_str(&t, &k, 1, ISN_S + 1, no);
+    seg_str(&t, &k, 1, ISN_S + 1 + (uint32_t)strlen(no), OK_HDR);
+    CHECK_EQ_INT(k.n, 1);
+    CHECK_EQ_STR(k.msg[0], OK_HDR);
+    CHECK_EQ_INT(t.stats.ws_frames, 0);
+    teardown(&t, &k);
+    /* a status line is no upgrade answer when nobody asked */
+    setup(&t, &k, NULL);
+    seg(&t, &k, 1, ISN_S, F_SYN | F_ACK, NULL, 0);
+    seg_str(&t, &k, 1, ISN_S + 1, WS_101);
+    CHECK_EQ_INT(t.stats.resyncs, 1);
+    teardown(&t, &k);
+}
+
+static void ws_bad_messages(void)
+{
+    struct tcp_limits lim = {0};
+    lim.max_header_bytes = 256;
+    struct tcpreasm t;
+    struct sink k;
+    uint32_t cs, ss;
+    uint8_t f[2048];
+    setup(&t, &k, &lim);
+    ws_handshake(&t, &k, &cs, &ss);
+    size_t at = 0;
+    /* not SIP */
+    at += ws_frame(f + at, 1, 1, WS_KEY, "hello\r\nworld\r\n\r\n", 16, 7);
+    /* headers over max_header_bytes */
+    char big[600];
+    snprintf(big, sizeof(big), "OPTIONS sip:a SIP/2.0\r\nX: %0*d\r\n\r\n", 500, 0);
+    at += ws_frame(f + at, 1, 1, WS_KEY, big, strlen(big), 16);
+    /* ends before its blank line */
+    at += ws_frame(f + at, 1, 1, WS_KEY, "OPTIONS sip:a SIP/2.0\r\nX: 1\r\n", 30, 7);
+    /* compressed (RSV1) */
+    size_t z = ws_frame(f + at, 1, 1, WS_KEY, WS_OK_HDR, strlen(WS_OK_HDR), 7);
+    f[at] |= 0x40;
+    at += z;
+    /* a continuation of nothing, a reserved opcode */
+    at += ws_frame(f + at, 1, 0, WS_KEY, "x", 1, 7);
+    at += ws_frame(f + at, 1, 3, WS_KEY, "x", 1, 7);
+    /* then a good one */
+    at += ws_frame(f + at, 1, 1, WS_KEY, WS_OK_HDR, strlen(WS_OK_HDR), 7);
+    seg(&t, &k, 0, cs, F_ACK, f, at);
+    CHECK_EQ_INT(k.n, 1);
+    CHECK_EQ_STR(k.msg[0], WS_OK_HDR);
+    CHECK_EQ_INT(t.stats.ws_errors, 5);
+    CHECK_EQ_INT(t.stats.headers_too_long, 1);
+    CHECK_EQ_INT(t.stats.ws_frames, 7);
+    CHECK_EQ_INT(t.stats.bytes_held, 0);
+    cs += (uint32_t)at;
+    /* a 64-bit length with the top bit set: the half is lost for good */
+    uint8_t bad[10] = {0x81, 127, 0x80};
+    seg(&t, &k, 0, cs, F_ACK, bad, sizeof(bad));
+    cs += sizeof(bad);
+    at = ws_frame(f, 1, 1, NULL, WS_OK_HDR, strlen(WS_OK_HDR), 7);
+    seg(&t, &k, 0, cs, F_ACK, f, at);
+    CHECK_EQ_INT(k.n, 1);
+    CHECK_EQ_INT(t.stats.ws_errors, 6);
+    /* the other half still works */
+    at = ws_frame(f, 1, 1, NULL, WS_OK_HDR, strlen(WS_OK_HDR), 7);
+    seg(&t, &k, 1, ss, F_ACK, f, at);
+    CHECK_EQ_INT(k.n, 2);
+    teardown(&t, &k);
+}
+
 int main(void)
 {
     RUN(single_message);
@@ -1099,5 +1362,10 @@ int main(void)
     RUN(random_segmentation);
     RUN(random_loss);
     RUN(many_streams);
+    RUN(ws_masked_and_unmasked);
+    RUN(ws_fragmented_message);
+    RUN(ws_out_of_order_body_not_held);
+    RUN(ws_needs_upgrade);
+    RUN(ws_bad_messages);
     return check_summary();
 }
