@@ -1,28 +1,50 @@
 #!/usr/bin/env bash
-# run_corpus.sh SIPCDR CORPUS_FOLDER - sipcdr's CSV for every capture of a
-# corpus folder equals what derive_expected.py derived with tshark.
-# Exit 77 (ctest: skipped) when the shared corpus is not beside the checkout.
+# run_corpus.sh SIPCDR_BINARY CORPUS_DIR - for every capture that has expected
+# records in tests/corpus/expected/FOLDER/ (FOLDER = basename of CORPUS_DIR,
+# e.g. udp-calls), run `SIPCDR_BINARY read --csv TMPDIR CORPUS_DIR/CAPTURE`
+# and compare its calls.csv and sms.csv with compare.py. A capture passes
+# when sipcdr exits 0 and both files match.
+#
+# Exit 77 (ctest: skipped) when CORPUS_DIR is absent: the shared corpus lives
+# beside the checkout (../shared/corpus/pcap) and is never copied into it.
+# A capture listed in expected/ but missing from a present CORPUS_DIR fails.
+# The last line printed is "N passed, N failed".
 set -uo pipefail
-sipcdr=$1 folder=$2
+sipcdr=${1:?usage: run_corpus.sh SIPCDR_BINARY CORPUS_DIR}
+corpus=${2:?usage: run_corpus.sh SIPCDR_BINARY CORPUS_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-[ -d "$folder" ] || { echo "skip: $folder is absent"; exit 77; }
-tmp=$(mktemp -d /tmp/sipcdr-corpus.XXXXXX)
+
+if [ ! -d "$corpus" ]; then
+  echo "skip: corpus folder $corpus is absent"
+  exit 77
+fi
+expected=$here/expected/$(basename "$corpus")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sipcdr-corpus.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
 passed=0 failed=0
-exp=$here/expected/$(basename "$folder")
-for want in "$exp"/*.calls.csv; do
+for want in "$expected"/*.calls.csv; do
+  [ -e "$want" ] || break
   name=$(basename "$want" .calls.csv)
-  out=$tmp/$name
-  if ! "$sipcdr" read -q --csv "$out" "$folder/$name"; then
-    echo "FAIL $name: sipcdr read failed"; failed=$((failed + 1)); continue
+  capture=$corpus/$name
+  if [ ! -f "$capture" ]; then
+    echo "FAIL $name: not in $corpus"
+    failed=$((failed + 1)); continue
   fi
-  for kind in calls sms; do
-    if python3 "$here/compare.py" "$exp/$name.$kind.csv" "$out/$kind.csv"; then
-      passed=$((passed + 1))
-    else
-      echo "FAIL $name $kind"; failed=$((failed + 1))
-    fi
-  done
+  out=$tmp/$name
+  if ! timeout 300 "$sipcdr" read --csv "$out" "$capture" >"$tmp/$name.log" 2>&1; then
+    echo "FAIL $name: sipcdr read exited non-zero:"
+    sed 's/^/  /' "$tmp/$name.log"
+    failed=$((failed + 1)); continue
+  fi
+  if python3 "$here/compare.py" "$expected" "$capture" "$out"; then
+    echo "ok   $name"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $name"
+    failed=$((failed + 1))
+  fi
 done
+
 echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
