@@ -1,11 +1,12 @@
 /* main.c - wiring only: parse the command line, load the config, dispatch.
  *
- *   sipcdr read (--db CONNINFO | --csv DIR) [--config FILE] [-v] [-q] FILE...
+ *   sipcdr read (--db CONNINFO [--spool-ok] | --csv DIR) [--config FILE] [-v] [-q] FILE...
  *   sipcdr db migrate --db CONNINFO
  *   sipcdr config check FILE
  *   sipcdr version
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ static void usage(FILE *out)
             "\n"
             "  read --db CONNINFO [options] FILE...   import pcap/pcapng files into PostgreSQL\n"
             "  read --csv DIR [options] FILE...       write DIR/calls.csv and DIR/sms.csv instead\n"
+            "       --spool-ok      with --db: done when every record is committed or in the\n"
+            "                       spool (storage.spool_dir), not only when all are committed\n"
             "       --config FILE   settings (see docs/sipcdr.ini.example)\n"
             "       -v, --verbose   debug logging      -q, --quiet   errors only\n"
             "  db migrate --db CONNINFO               create or upgrade the database schema\n"
@@ -52,10 +55,11 @@ static int cmd_read_main(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},     {"csv", required_argument, NULL, 'c'},
         {"config", required_argument, NULL, 'f'}, {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"spool-ok", no_argument, NULL, 's'},     {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *csv = NULL, *cfgpath = NULL;
     int level = -1, c;
+    bool spool_ok = false;
     while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
@@ -63,12 +67,17 @@ static int cmd_read_main(int argc, char **argv)
         case 'f': cfgpath = optarg; break;
         case 'v': level = LOG_DEBUG; break;
         case 'q': level = LOG_ERROR; break;
+        case 's': spool_ok = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
     }
     if ((db == NULL) == (csv == NULL)) {
         fprintf(stderr, "sipcdr read: give exactly one of --db CONNINFO and --csv DIR\n");
+        return EXIT_USAGE;
+    }
+    if (spool_ok && db == NULL) {
+        fprintf(stderr, "sipcdr read: --spool-ok goes with --db\n");
         return EXIT_USAGE;
     }
     if (optind >= argc) {
@@ -79,7 +88,7 @@ static int cmd_read_main(int argc, char **argv)
     if (load_config(&cfg, cfgpath) != 0)
         return EXIT_USAGE;
     log_set_level(level >= 0 ? (enum log_level)level : (enum log_level)cfg.log_level);
-    return cmd_read(&cfg, db, csv, argv + optind, argc - optind);
+    return cmd_read(&cfg, db, csv, argv + optind, argc - optind, spool_ok);
 }
 
 static int cmd_db_main(int argc, char **argv)

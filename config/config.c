@@ -8,23 +8,33 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "log.h"
+#include "sc.h"
 
-enum key_type { K_UINT, K_SECONDS, K_LEVEL };
+enum key_type {
+    K_UINT,    /* whole number into an unsigned, size_t or uint64_t (by the field's size) */
+    K_SECONDS, /* whole seconds, stored as int64_t microseconds */
+    K_MILLIS,  /* whole milliseconds, stored as int64_t microseconds */
+    K_BOOL,    /* yes/no, true/false, on/off, 1/0 into an int */
+    K_LEVEL,   /* log level name into an int */
+    K_NAME,    /* printable ASCII without spaces, 1..size-1 bytes, into a char array */
+    K_PATH,    /* any text without control bytes, 0..size-1 bytes, into a char array */
+};
 
 struct key {
     const char *section, *name;
     enum key_type type;
-    size_t offset;
+    size_t offset, size;
     unsigned long long min, max;
 };
 
-#define OFF(f) offsetof(struct config, f)
+#define OFF(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 static const struct key keys[] = {
     {"capture", "burst", K_UINT, OFF(burst), 1, 65536},
     {"capture", "hep_port", K_UINT, OFF(hep_port), 1, 65535},
@@ -37,6 +47,13 @@ static const struct key keys[] = {
     {"sms", "linger", K_SECONDS, OFF(sms_linger_us), 0, 3600},
     {"storage", "queue_size", K_UINT, OFF(queue_size), 16, 10000000},
     {"storage", "batch_max", K_UINT, OFF(batch_max), 1, 1000000},
+    {"storage", "collector", K_NAME, OFF(collector), 0, 0},
+    {"storage", "spool_dir", K_PATH, OFF(spool_dir), 0, 0},
+    {"storage", "spool_max_bytes", K_UINT, OFF(spool_max_bytes), 65536, 1ULL << 50},
+    {"storage", "spool_fsync", K_BOOL, OFF(spool_fsync), 0, 0},
+    {"storage", "retry_min", K_MILLIS, OFF(retry_min_us), 1, 3600000},
+    {"storage", "retry_max", K_MILLIS, OFF(retry_max_us), 1, 3600000},
+    {"storage", "batch_timeout", K_SECONDS, OFF(batch_timeout_us), 1, 86400},
     {"log", "level", K_LEVEL, OFF(log_level), 0, 0},
 };
 
@@ -54,6 +71,11 @@ void config_defaults(struct config *c)
     c->sms_linger_us = 32LL * 1000000;
     c->queue_size = 16384;
     c->batch_max = 5000;
+    c->spool_max_bytes = 1ULL << 30;
+    c->spool_fsync = 1;
+    c->retry_min_us = 100LL * 1000;
+    c->retry_max_us = 30LL * 1000000;
+    c->batch_timeout_us = 60LL * 1000000;
     c->log_level = LOG_INFO;
 }
 
@@ -67,6 +89,48 @@ static int parse_uint(const char *v, unsigned long long min, unsigned long long 
     if (errno != 0 || *end != '\0' || n < min || n > max)
         return -1;
     *out = n;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(yes); i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Copy a text value into its char array: K_NAME allows printable ASCII
+ * without spaces (it ends up in logs and a database key), K_PATH anything
+ * but control bytes. */
+static int set_text(const struct key *k, char *dst, const char *value, char *err, size_t errlen)
+{
+    size_t n = strlen(value);
+    if (n >= k->size || (k->type == K_NAME && n == 0)) {
+        snprintf(err, errlen, "%s.%s: expected %s to %zu bytes, got %zu", k->section, k->name,
+                 k->type == K_NAME ? "1" : "0", k->size - 1, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)value[i];
+        bool bad = k->type == K_NAME ? (ch <= 0x20 || ch >= 0x7f) : (ch < 0x20 || ch == 0x7f);
+        if (bad) {
+            snprintf(err, errlen, "%s.%s: %s", k->section, k->name,
+                     k->type == K_NAME ? "only printable ASCII without spaces is allowed"
+                                       : "control characters are not allowed");
+            return -1;
+        }
+    }
+    memcpy(dst, value, n + 1);
     return 0;
 }
 
@@ -86,17 +150,31 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
         snprintf(err, errlen, "%s.%s: expected error, warn, info or debug, got \"%s\"", k->section, k->name, value);
         return -1;
     }
+    case K_BOOL:
+        if (parse_bool(value, (int *)(void *)base) != 0) {
+            snprintf(err, errlen, "%s.%s: expected yes or no, got \"%s\"", k->section, k->name, value);
+            return -1;
+        }
+        return 0;
+    case K_NAME:
+    case K_PATH: return set_text(k, base, value, err, errlen);
     case K_UINT:
     case K_SECONDS:
+    case K_MILLIS:
         if (parse_uint(value, k->min, k->max, &n) != 0) {
             snprintf(err, errlen, "%s.%s: expected a whole number%s from %llu to %llu, got \"%s\"", k->section,
-                     k->name, k->type == K_SECONDS ? " of seconds" : "", k->min, k->max, value);
+                     k->name, k->type == K_SECONDS ? " of seconds" : k->type == K_MILLIS ? " of milliseconds" : "",
+                     k->min, k->max, value);
             return -1;
         }
         if (k->type == K_SECONDS)
             *(int64_t *)(void *)base = (int64_t)n * 1000000;
-        else if (k->offset == OFF(burst) || k->offset == OFF(hep_port))
+        else if (k->type == K_MILLIS)
+            *(int64_t *)(void *)base = (int64_t)n * 1000;
+        else if (k->size == sizeof(unsigned))
             *(unsigned *)(void *)base = (unsigned)n;
+        else if (k->size == sizeof(uint64_t))
+            *(uint64_t *)(void *)base = (uint64_t)n;
         else
             *(size_t *)(void *)base = (size_t)n;
         return 0;

@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CONFIG_COLLECTOR_MAX 64 /* with the NUL */
+#define CONFIG_PATH_MAX 1024
+
 struct config {
     /* [capture] */
     unsigned burst; /* packets read per loop iteration */
@@ -28,6 +31,13 @@ struct config {
     /* [storage] */
     size_t queue_size;
     size_t batch_max;
+    char collector[CONFIG_COLLECTOR_MAX]; /* who writes: "" means the host name */
+    char spool_dir[CONFIG_PATH_MAX];      /* "" means no spool */
+    uint64_t spool_max_bytes;
+    int spool_fsync;          /* fsync each spool append and acknowledgement */
+    int64_t retry_min_us;     /* first reconnect delay, doubled up to retry_max_us */
+    int64_t retry_max_us;
+    int64_t batch_timeout_us; /* a batch not committed by then counts as failed */
     /* [log] */
     int log_level; /* enum log_level */
 };

@@ -8,6 +8,11 @@
  *
  * Full queue: rq_push_slot() returns NULL and counts nothing itself; the caller
  * decides (a file reader pauses before that can happen, see pipeline.c).
+ *
+ * Sequence numbers: the records of a queue are numbered 1, 2, 3, ... in push
+ * order (rq_seq()), for its whole life. The number is implicit (released +
+ * position), so it costs no slot space; it is the record's identity within
+ * its stream (stream.h), which is how the writer keeps replays exactly-once.
  */
 #ifndef SIPCDR_RECORD_QUEUE_H
 #define SIPCDR_RECORD_QUEUE_H
@@ -40,6 +45,10 @@ struct record *rq_push_slot(struct record_queue *q, enum record_kind kind);
 
 /* The i-th oldest record, i < rq_count(q). Valid until it is released. */
 const struct record *rq_peek(const struct record_queue *q, size_t i);
+
+/* Sequence number of the i-th oldest record (i <= rq_count(q); i ==
+ * rq_count(q) gives the number the next push will get). */
+static inline uint64_t rq_seq(const struct record_queue *q, size_t i) { return q->released + (uint64_t)i + 1; }
 
 /* Remove the n oldest records (n <= rq_count(q)). */
 void rq_release(struct record_queue *q, size_t n);

@@ -8,14 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "record_codec.h"
 
-#define FRAME_MAGIC 0x314c5053u /* "SPL1" little-endian */
+#define FRAME_MAGIC 0x324c5053u /* "SPL2" little-endian */
 #define FRAME_HDR 12
-#define BATCH_HDR 12
+#define BATCH_HDR 12 /* first seq, count; the two names follow */
 #define FRAME_MAX (64u * 1024 * 1024) /* a frame longer than this is not ours */
 #define PATH_CAP 4096
 
@@ -35,7 +36,9 @@ struct spool {
     size_t rseg;   /* read cursor: segment index ... */
     uint64_t roff; /* ... and offset */
     uint64_t peeked; /* length of the frame spool_peek() returned, 0 if none */
+    uint32_t peeked_count;
     uint64_t next_id;
+    int lockfd; /* DIR/lock, flock()ed while open */
 };
 
 uint32_t spool_crc32c(const void *data, size_t len)
@@ -105,10 +108,40 @@ static int write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* Parse a payload's batch header: info, record count and where the records
+ * start. Returns 0, or -1 when it is not a batch this spool writes. */
+static int parse_batch(const uint8_t *p, size_t len, struct spool_batch_info *info, uint32_t *count, size_t *rec_off)
+{
+    if (len < BATCH_HDR + 2)
+        return -1;
+    uint32_t n = get32(p + 8);
+    if (n == 0 || n > SPOOL_BATCH_MAX)
+        return -1;
+    size_t o = BATCH_HDR;
+    char *names[2] = {info ? info->collector : NULL, info ? info->stream : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (len - o < 1)
+            return -1;
+        size_t l = p[o++];
+        if (l >= SPOOL_KEY_MAX || len - o < l || memchr(p + o, 0, l) != NULL)
+            return -1;
+        if (names[i] != NULL) {
+            memcpy(names[i], p + o, l);
+            names[i][l] = '\0';
+        }
+        o += l;
+    }
+    if (info != NULL)
+        info->first_seq = get64(p);
+    *count = n;
+    *rec_off = o;
+    return 0;
+}
+
 /* Check the frame at off of a file of size disk. Returns its total length,
- * or 0 when it is not a whole valid frame. buf receives the payload when
- * want_payload (caller frees). */
-static uint64_t check_frame(int fd, uint64_t off, uint64_t disk, uint8_t **payload)
+ * or 0 when it is not a whole valid frame. *count receives its record count;
+ * *payload the payload when payload is not NULL (caller frees). */
+static uint64_t check_frame(int fd, uint64_t off, uint64_t disk, uint8_t **payload, uint32_t *count)
 {
     uint8_t h[FRAME_HDR];
     if (disk - off < FRAME_HDR || read_exact(fd, h, FRAME_HDR, off) != 0)
@@ -117,7 +150,9 @@ static uint64_t check_frame(int fd, uint64_t off, uint64_t disk, uint8_t **paylo
     if (get32(h) != FRAME_MAGIC || len < BATCH_HDR || len > FRAME_MAX || disk - off - FRAME_HDR < len)
         return 0;
     uint8_t *p = malloc(len);
-    if (p == NULL || read_exact(fd, p, len, off + FRAME_HDR) != 0 || spool_crc32c(p, len) != get32(h + 8)) {
+    size_t rec_off;
+    if (p == NULL || read_exact(fd, p, len, off + FRAME_HDR) != 0 || spool_crc32c(p, len) != get32(h + 8) ||
+        parse_batch(p, len, NULL, count, &rec_off) != 0) {
         free(p);
         return 0;
     }
@@ -166,9 +201,12 @@ static int scan_segment(struct spool *s, size_t i, uint64_t ack_id, uint64_t ack
         return rc;
     }
     uint64_t disk = (uint64_t)stt.st_size, off = 0, len;
-    while ((len = check_frame(fd, off, disk, NULL)) != 0) {
-        if (s->segs[i].id > ack_id || (s->segs[i].id == ack_id && off >= ack_off))
+    uint32_t count;
+    while ((len = check_frame(fd, off, disk, NULL, &count)) != 0) {
+        if (s->segs[i].id > ack_id || (s->segs[i].id == ack_id && off >= ack_off)) {
             s->st.batches_pending++;
+            s->st.records_pending += count;
+        }
         off += len;
     }
     if (off < disk) {
@@ -234,20 +272,38 @@ int spool_open(struct spool **out, const char *dir, const struct spool_limits *l
         return -e;
     }
     struct spool *s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL) {
+        snprintf(err, errlen, "cannot open spool %s: out of memory", dir);
         return -ENOMEM;
+    }
     s->wfd = -1;
+    s->lockfd = -1;
     s->lim = *lim;
     if ((size_t)snprintf(s->dir, sizeof(s->dir), "%s", dir) >= sizeof(s->dir)) {
         free(s);
         snprintf(err, errlen, "spool directory path too long");
         return -ENAMETOOLONG;
     }
+    /* Two writers appending to one segment would interleave frames, and one
+     * acknowledging the other's batches would lose them: one owner at a
+     * time. The lock goes with the descriptor, so a killed owner frees it. */
+    char lpath[PATH_CAP];
+    snprintf(lpath, sizeof(lpath), "%s/lock", s->dir);
+    s->lockfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lockfd < 0 || flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "spool %s is in use by another process", dir);
+        else
+            snprintf(err, errlen, "cannot lock spool %s: %s", dir, strerror(e));
+        spool_close(s);
+        return e == EWOULDBLOCK ? -EBUSY : -e;
+    }
     DIR *d = opendir(dir);
     if (d == NULL) {
         int e = errno;
         snprintf(err, errlen, "cannot read spool directory %s: %s", dir, strerror(e));
-        free(s);
+        spool_close(s);
         return -e;
     }
     struct dirent *de;
@@ -288,6 +344,8 @@ void spool_close(struct spool *s)
         return;
     if (s->wfd >= 0)
         close(s->wfd);
+    if (s->lockfd >= 0)
+        close(s->lockfd); /* releases the flock */
     free(s->segs);
     free(s);
 }
@@ -326,14 +384,28 @@ static int writable_segment(struct spool *s, uint64_t frame_len)
     return 0;
 }
 
-int spool_append(struct spool *s, uint64_t batch_seq, const struct record *const *recs, size_t n, char *err,
-                 size_t errlen)
+int spool_append(struct spool *s, const struct spool_batch_info *info, const struct record *const *recs, size_t n,
+                 char *err, size_t errlen)
 {
-    size_t cap = FRAME_HDR + BATCH_HDR + n * RECORD_ENCODED_MAX;
+    size_t lc = strlen(info->collector), ls = strlen(info->stream);
+    if (n == 0 || n > SPOOL_BATCH_MAX || lc >= SPOOL_KEY_MAX || ls >= SPOOL_KEY_MAX) {
+        snprintf(err, errlen, "cannot spool: bad batch (%zu records)", n);
+        return -EINVAL;
+    }
+    size_t hdr = FRAME_HDR + BATCH_HDR + 2 + lc + ls;
+    size_t cap = hdr + n * RECORD_ENCODED_MAX;
     uint8_t *buf = malloc(cap);
-    if (buf == NULL)
+    if (buf == NULL) {
+        snprintf(err, errlen, "cannot spool: out of memory");
         return -ENOMEM;
+    }
     size_t o = FRAME_HDR + BATCH_HDR;
+    buf[o++] = (uint8_t)lc;
+    memcpy(buf + o, info->collector, lc);
+    o += lc;
+    buf[o++] = (uint8_t)ls;
+    memcpy(buf + o, info->stream, ls);
+    o += ls;
     for (size_t i = 0; i < n; i++) {
         size_t l = record_encode(recs[i], buf + o, cap - o);
         if (l == 0) {
@@ -344,7 +416,7 @@ int spool_append(struct spool *s, uint64_t batch_seq, const struct record *const
         o += l;
     }
     uint32_t plen = (uint32_t)(o - FRAME_HDR);
-    put64(buf + FRAME_HDR, batch_seq);
+    put64(buf + FRAME_HDR, info->first_seq);
     put32(buf + FRAME_HDR + 8, (uint32_t)n);
     put32(buf, FRAME_MAGIC);
     put32(buf + 4, plen);
@@ -356,8 +428,8 @@ int spool_append(struct spool *s, uint64_t batch_seq, const struct record *const
         return -ENOSPC;
     }
     int rc = writable_segment(s, o);
-    struct segment *seg = &s->segs[s->nsegs - 1];
     if (rc == 0) {
+        struct segment *seg = &s->segs[s->nsegs - 1];
         rc = write_all(s->wfd, buf, o);
         if (rc == 0 && s->lim.fsync_each && fsync(s->wfd) != 0)
             rc = -errno;
@@ -369,12 +441,14 @@ int spool_append(struct spool *s, uint64_t batch_seq, const struct record *const
         snprintf(err, errlen, "cannot write spool: %s", strerror(-rc));
         return rc;
     }
+    struct segment *seg = &s->segs[s->nsegs - 1];
     seg->end += o;
     seg->disk = seg->end;
     s->st.bytes_on_disk += o;
     s->st.batches_written++;
     s->st.batches_pending++;
     s->st.records_written += n;
+    s->st.records_pending += n;
     return 0;
 }
 
@@ -394,7 +468,7 @@ static int settle_cursor(struct spool *s)
     return 0;
 }
 
-int spool_peek(struct spool *s, uint64_t *batch_seq, struct record *out, size_t cap, size_t *n)
+int spool_peek(struct spool *s, struct spool_batch_info *info, struct record *out, size_t cap, size_t *n)
 {
     *n = 0;
     s->peeked = 0;
@@ -408,15 +482,19 @@ int spool_peek(struct spool *s, uint64_t *batch_seq, struct record *out, size_t 
     if (rc < 0)
         return rc;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) /* a segment that vanished (directory deleted) is not "empty" */
+        return errno == ENOENT ? -EIO : -errno;
     uint8_t *p = NULL;
-    uint64_t len = check_frame(fd, s->roff, s->segs[s->rseg].end, &p);
+    uint32_t count;
+    uint64_t len = check_frame(fd, s->roff, s->segs[s->rseg].end, &p, &count);
     close(fd);
     if (len == 0)
         return -EIO;
-    size_t plen = (size_t)(len - FRAME_HDR), o = BATCH_HDR;
-    uint32_t count = get32(p + 8);
+    size_t plen = (size_t)(len - FRAME_HDR), o;
+    if (parse_batch(p, plen, info, &count, &o) != 0) {
+        free(p);
+        return -EIO;
+    }
     if (count > cap) {
         free(p);
         return -EOVERFLOW;
@@ -429,10 +507,12 @@ int spool_peek(struct spool *s, uint64_t *batch_seq, struct record *out, size_t 
         }
         o += l;
     }
-    *batch_seq = get64(p);
-    *n = count;
     free(p);
+    if (o != plen)
+        return -EIO;
+    *n = count;
     s->peeked = len;
+    s->peeked_count = count;
     return 0;
 }
 
@@ -444,6 +524,7 @@ int spool_ack(struct spool *s)
     s->peeked = 0;
     s->st.batches_acked++;
     s->st.batches_pending--;
+    s->st.records_pending -= s->peeked_count;
     int rc = settle_cursor(s);
     return rc < 0 ? rc : write_ack(s);
 }

@@ -7,12 +7,17 @@
 #   pgtmp.sh stop             stop the server (pg_ctl, else TERM to the
 #                             postmaster PID) and delete the state directory.
 #                             Nothing running / no directory: no-op.
+#   pgtmp.sh halt [MODE]      stop the server but keep the cluster, to test
+#                             an outage; MODE is pg_ctl's: fast (default),
+#                             smart or immediate (a crash: recovery at resume).
+#   pgtmp.sh resume           start a halted cluster again, on its old port.
 #   pgtmp.sh newdb NAME       drop database NAME if it exists, create it owned
 #                             by role sipcdr, print its libpq conninfo.
 #   pgtmp.sh conninfo [NAME]  print the conninfo of database NAME (postgres).
 #   pgtmp.sh status           exit 0 when the server runs.
 #
-# State lives in $SIPCDR_PGTMP_DIR (default ./.pg). As root the server runs as
+# State lives in $SIPCDR_PGTMP_DIR (default ./.pg); ports are tried from
+# $SIPCDR_PGTMP_PORT (default 55432) on. As root the server runs as
 # OS user postgres (nobody if there is none) through runuser; when that user
 # cannot reach the state directory (a build tree under /root, say) the cluster
 # goes to a mktemp -d under /tmp, remembered in $SIPCDR_PGTMP_DIR/redirect.
@@ -23,8 +28,12 @@ set -eu
 
 ROLE=sipcdr
 MARK=.sipcdr-pgtmp
-FIRST_PORT=55432
-LAST_PORT=55531
+# Ports tried at start. A test that halts its own cluster sets another base
+# (SIPCDR_PGTMP_PORT): a halted cluster frees its port, and the shared
+# fixture starting meanwhile must not take it.
+FIRST_PORT=${SIPCDR_PGTMP_PORT:-55432}
+case $FIRST_PORT in '' | *[!0-9]*) echo "pgtmp: SIPCDR_PGTMP_PORT must be a number" >&2; exit 1 ;; esac
+LAST_PORT=$((FIRST_PORT + 99))
 
 REQ=${SIPCDR_PGTMP_DIR:-.pg}
 case $REQ in /*) ;; *) REQ=$(pwd)/$REQ ;; esac
@@ -102,6 +111,24 @@ init_cluster() {
     >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
 }
 
+pg_start() {
+  as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 -o \
+    "-p $1 -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null 2>&1
+}
+
+halt() {
+  case ${1:-fast} in fast | smart | immediate) ;; *) die "halt mode must be fast, smart or immediate" ;; esac
+  running || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m "${1:-fast}" -w -t 30 stop >/dev/null 2>&1 || die "cannot halt the server"
+}
+
+resume() {
+  running && return 0
+  [ -f "$DIR/data/PG_VERSION" ] && [ -f "$DIR/port" ] || die "nothing to resume in $REQ (run: $0 start)"
+  pg_start "$(port)" || { tail -n 20 "$DIR/server.log" >&2 2>/dev/null; die "server did not start on port $(port)"; }
+}
+
 start() {
   if running; then
     echo "pgtmp: running on 127.0.0.1:$(port), $DIR"
@@ -113,9 +140,7 @@ start() {
     if port_free "$p"; then
       echo "$p" >"$DIR/port"
       rm -f "$DIR/server.log"
-      if as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 -o \
-        "-p $p -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null 2>&1; then
+      if pg_start "$p"; then
         break
       fi
       # Another server took the port between the check and the bind: next one.
@@ -154,6 +179,8 @@ valid_name() {
 case ${1:-} in
   start) start ;;
   stop) stop ;;
+  halt) halt "${2:-fast}" ;;
+  resume) resume ;;
   status) running ;;
   newdb)
     [ $# -eq 2 ] || die "usage: $0 newdb NAME"
@@ -166,5 +193,5 @@ case ${1:-} in
     name=${2:-postgres}
     valid_name "$name"
     conninfo "$name" ;;
-  *) echo "usage: $0 start|stop|status|newdb NAME|conninfo [NAME]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|halt [MODE]|resume|status|newdb NAME|conninfo [NAME]" >&2; exit 2 ;;
 esac

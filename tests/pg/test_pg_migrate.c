@@ -71,7 +71,7 @@ static const char *record_column_list(enum record_kind kind, char *out, size_t c
 
 static void fresh_database_migrates(void)
 {
-    char db[512], err[1024], v[512], want[512];
+    char db[512], err[1024], v[512], want[600];
     if (pgtest_newdb("t_migrate_fresh", db, sizeof(db)) != 0) {
         CHECK(!"test database");
         return;
@@ -87,13 +87,29 @@ static void fresh_database_migrates(void)
         return;
     CHECK_EQ_STR(pgtest_value(c, "SELECT string_agg(version || ':' || name, ',' ORDER BY version) "
                                  "FROM sipcdr_schema_version", v, sizeof(v)),
-                 "1:initial");
+                 "1:initial,2:exactly_once");
     CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version WHERE applied_at <= now()", v,
                               sizeof(v)),
-                 "1");
-    /* The schema is the record contract: same columns, same order. */
-    CHECK_EQ_STR(table_columns(c, "calls", v, sizeof(v)), record_column_list(RECORD_CALL, want, sizeof(want)));
-    CHECK_EQ_STR(table_columns(c, "sms", v, sizeof(v)), record_column_list(RECORD_SMS, want, sizeof(want)));
+                 "2");
+    /* The schema is the record contract: same columns, same order, then the
+     * database-only collector column (docs/storage.md). */
+    char cols[512];
+    snprintf(want, sizeof(want), "%s,collector", record_column_list(RECORD_CALL, cols, sizeof(cols)));
+    CHECK_EQ_STR(table_columns(c, "calls", v, sizeof(v)), want);
+    snprintf(want, sizeof(want), "%s,collector", record_column_list(RECORD_SMS, cols, sizeof(cols)));
+    CHECK_EQ_STR(table_columns(c, "sms", v, sizeof(v)), want);
+    CHECK_EQ_STR(table_columns(c, "sipcdr_progress", v, sizeof(v)), "collector,stream,last_seq,updated_at");
+    /* The collector default reads the transaction's setting, NULL without. */
+    CHECK_EQ_INT(pgtest_exec(c, "INSERT INTO sms (call_id, time, kind) VALUES ('no-setting', now(), 'text')"), 0);
+    CHECK_EQ_INT(pgtest_exec(c, "BEGIN"), 0);
+    CHECK_EQ_INT(pgtest_exec(c, "SELECT set_config('sipcdr.collector', 'c1', true)"), 0);
+    CHECK_EQ_INT(pgtest_exec(c, "INSERT INTO sms (call_id, time, kind) VALUES ('with-setting', now(), 'text')"), 0);
+    CHECK_EQ_INT(pgtest_exec(c, "COMMIT"), 0);
+    CHECK_EQ_INT(pgtest_exec(c, "INSERT INTO sms (call_id, time, kind) VALUES ('after', now(), 'text')"), 0);
+    CHECK_EQ_STR(pgtest_value(c, "SELECT string_agg(call_id || '=' || coalesce(collector, 'NULL'), ',' "
+                                 "ORDER BY call_id) FROM sms", v, sizeof(v)),
+                 "after=NULL,no-setting=NULL,with-setting=c1");
+    CHECK_EQ_INT(pgtest_exec(c, "DELETE FROM sms"), 0);
     CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM pg_indexes WHERE tablename = 'calls' "
                                  "AND indexdef LIKE '%(invite_time)'", v, sizeof(v)),
                  "1");
@@ -108,7 +124,7 @@ static void fresh_database_migrates(void)
     CHECK_EQ_INT(pgm_migrate(db, &from, &to, err, sizeof(err)), 0);
     CHECK_EQ_INT(from, pgm_expected_version());
     CHECK_EQ_INT(to, pgm_expected_version());
-    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version", v, sizeof(v)), "1");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version", v, sizeof(v)), "2");
 
     /* The version query the writer uses reads it back. */
     PGresult *r = PQexec(c, pgm_version_query());
@@ -139,7 +155,7 @@ static void newer_database_is_refused(void)
     CHECK_EQ_STR(err, expect);
     CHECK_EQ_INT(from, 999);
     CHECK_EQ_INT(to, 999);
-    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version", v, sizeof(v)), "2");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version", v, sizeof(v)), "3");
     PQfinish(c);
 }
 
@@ -246,7 +262,7 @@ static void concurrent_migrators_take_turns(void)
     CHECK(c != NULL);
     if (c == NULL)
         return;
-    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version", v, sizeof(v)), "1");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sipcdr_schema_version", v, sizeof(v)), "2");
     PQfinish(c);
 }
 

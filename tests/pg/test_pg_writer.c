@@ -3,6 +3,7 @@
  * Each test counts its callbacks exactly and ends with uv_loop_close() == 0:
  * a handle left open or a callback run twice fails the test.
  */
+#include <dirent.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -11,6 +12,7 @@
 #include "pg_writer.h"
 #include "pgtest.h"
 #include "record_queue.h"
+#include "spool.h"
 
 #define T0 1480675281070298LL /* 2016-12-02T10:41:21.070298Z */
 
@@ -18,18 +20,25 @@ struct run {
     uv_loop_t loop;
     struct record_queue q;
     struct pgw *w;
-    int ready, progress, errors, closed;
+    struct pgw_options opts;
+    int ready, progress, retries, errors, closed;
     char error[1024];
-    bool close_on_ready;     /* kick, then close with the batch in flight */
+    char retry[1024];         /* the first on_retry message */
+    uint64_t retry_delay;     /* its delay */
+    bool close_on_ready;      /* kick, then close with the batch in flight */
     const char *on_ready_sql; /* run on a side connection when ready */
     bool sql_after_kick;      /* ... after pgw_kick instead of before */
     const char *side_db;
+    const char *on_retry_sql; /* run on a side connection at the first retry */
+    int close_at_retry;       /* close at this many retries (0: never) */
+    struct pgw_stats stats;   /* as the last callback saw them (w is freed after close) */
 };
 
 static void on_ready(void *ctx)
 {
     struct run *r = ctx;
     r->ready++;
+    r->stats = *pgw_get_stats(r->w);
     if (r->sql_after_kick)
         pgw_kick(r->w);
     if (r->on_ready_sql != NULL) {
@@ -47,7 +56,7 @@ static void on_ready(void *ctx)
         r->closed++;
         return;
     }
-    if (rq_count(&r->q) == 0 && r->on_ready_sql == NULL) {
+    if (rq_count(&r->q) == 0 && pgw_spooled(r->w) == 0 && r->on_ready_sql == NULL) {
         pgw_close(r->w, NULL);
         r->closed++;
     }
@@ -57,8 +66,10 @@ static void on_progress(void *ctx)
 {
     struct run *r = ctx;
     r->progress++;
-    CHECK(!pgw_busy(r->w)); /* the queue space is free, no batch yet */
-    if (rq_count(&r->q) == 0) {
+    r->stats = *pgw_get_stats(r->w);
+    if (r->closed)
+        return;
+    if (rq_count(&r->q) == 0 && pgw_spooled(r->w) == 0 && !pgw_busy(r->w)) {
         pgw_close(r->w, NULL);
         r->closed++;
     } else {
@@ -66,10 +77,37 @@ static void on_progress(void *ctx)
     }
 }
 
+static void on_retry(void *ctx, const char *msg, uint64_t delay_ms)
+{
+    struct run *r = ctx;
+    r->retries++;
+    r->stats = *pgw_get_stats(r->w);
+    printf("  %s: on_retry: %s (%llu ms)\n", check_current, msg, (unsigned long long)delay_ms);
+    CHECK(pgw_busy(r->w) != 0);
+    CHECK(pgw_down(r->w));
+    CHECK(strchr(msg, '\n') == NULL);
+    if (r->retries == 1) {
+        snprintf(r->retry, sizeof(r->retry), "%s", msg);
+        r->retry_delay = delay_ms;
+        if (r->on_retry_sql != NULL) {
+            PGconn *c = pgtest_connect(r->side_db);
+            if (c != NULL) {
+                pgtest_exec(c, r->on_retry_sql);
+                PQfinish(c);
+            }
+        }
+    }
+    if (r->close_at_retry > 0 && r->retries >= r->close_at_retry) {
+        pgw_close(r->w, NULL);
+        r->closed++;
+    }
+}
+
 static void on_error(void *ctx, const char *msg)
 {
     struct run *r = ctx;
     r->errors++;
+    r->stats = *pgw_get_stats(r->w);
     snprintf(r->error, sizeof(r->error), "%s", msg);
     printf("  %s: on_error: %s\n", check_current, msg);
     CHECK(!pgw_busy(r->w));
@@ -77,20 +115,25 @@ static void on_error(void *ctx, const char *msg)
     r->closed++;
 }
 
-static const struct pgw_callbacks cbs = {on_ready, on_progress, on_error};
+static const struct pgw_callbacks cbs = {on_ready, on_progress, on_retry, on_error};
 
 static void run_init(struct run *r, size_t cap)
 {
     memset(r, 0, sizeof(*r));
     CHECK_EQ_INT(uv_loop_init(&r->loop), 0);
     CHECK_EQ_INT(rq_init(&r->q, cap), 0);
+    r->opts.collector = "test-collector";
+    r->opts.stream = "test-stream";
+    r->opts.retry_min_ms = 20;
+    r->opts.retry_max_ms = 200;
 }
 
 /* Start the writer, run the loop until every handle is closed. */
 static void run_writer(struct run *r, const char *conninfo, size_t batch_max)
 {
     char err[512];
-    int rc = pgw_start(&r->w, &r->loop, conninfo, &r->q, batch_max, &cbs, r, err, sizeof(err));
+    r->opts.batch_max = batch_max;
+    int rc = pgw_start(&r->w, &r->loop, conninfo, &r->q, &r->opts, &cbs, r, err, sizeof(err));
     CHECK_EQ_INT(rc, 0);
     if (rc != 0) {
         fprintf(stderr, "pgw_start: %s\n", err);
@@ -284,6 +327,13 @@ static void batches_round_trip(void)
     CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM calls", v, sizeof(v)), "1250");
     CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM sms", v, sizeof(v)), "1250");
     CHECK_EQ_STR(pgtest_value(c, "SELECT count(DISTINCT call_id) FROM calls", v, sizeof(v)), "1250");
+    /* The database-only column, and where the stream stands. */
+    CHECK_EQ_STR(pgtest_value(c, "SELECT (SELECT count(*) FROM calls WHERE collector = 'test-collector') + "
+                                 "(SELECT count(*) FROM sms WHERE collector = 'test-collector')", v, sizeof(v)),
+                 "2500");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT collector || ' ' || stream || ' ' || last_seq FROM sipcdr_progress", v,
+                              sizeof(v)),
+                 "test-collector test-stream 2500");
 
     /* Every awkward record, and a few plain ones, come back byte for byte. */
     int idx[NAWK * 2 + 4];
@@ -349,22 +399,47 @@ static void batch_max_one_and_empty_queue(void)
     PQfinish(c);
 }
 
-static void wrong_port_is_one_clear_line(void)
+static void wrong_port_is_retried(void)
 {
+    /* Nothing listens: transient. Three attempts, the delay doubling, one
+     * clear line each, and the records stay where they are. */
     char conninfo[256];
     snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x user=u password=s3cret-pw",
              pgtest_free_port());
     struct run r;
     run_init(&r, 16);
     push(&r.q, 5);
+    r.close_at_retry = 3;
     run_writer(&r, conninfo, 1000);
     CHECK_EQ_INT(r.ready, 0);
-    CHECK_EQ_INT(r.errors, 1);
+    CHECK_EQ_INT(r.retries, 3);
+    CHECK_EQ_INT(r.errors, 0);
     CHECK_EQ_INT(r.closed, 1);
+    CHECK(pgtest_starts_with(r.retry, "cannot connect: connection to server at \"127.0.0.1\", port "));
+    CHECK(strstr(r.retry, "Connection refused") != NULL);
+    CHECK(strstr(r.retry, "s3cret") == NULL);
+    CHECK_EQ_INT(r.retry_delay, 20);
+    CHECK_EQ_INT(rq_count(&r.q), 5);
+    run_done(&r);
+}
+
+static void unknown_role_is_fatal(void)
+{
+    /* The server answers, and says no to who we are: no retry cures that. */
+    char db[512], conninfo[600];
+    migrated_db("t_writer_role", db, sizeof(db));
+    snprintf(conninfo, sizeof(conninfo), "%s user=nobody_here", db);
+    struct run r;
+    run_init(&r, 16);
+    push(&r.q, 5);
+    run_writer(&r, conninfo, 1000);
+    CHECK_EQ_INT(r.ready, 0);
+    CHECK_EQ_INT(r.retries, 0);
+    CHECK_EQ_INT(r.errors, 1);
     CHECK(pgtest_starts_with(r.error, "cannot connect: connection to server at \"127.0.0.1\", port "));
-    CHECK(strstr(r.error, "Connection refused") != NULL);
-    CHECK(strchr(r.error, '\n') == NULL);
-    CHECK(strstr(r.error, "s3cret") == NULL);
+    CHECK(strstr(r.error, "failed: FATAL:  role \"nobody_here\" does not exist") != NULL);
+    CHECK(strstr(r.error, "28000") == NULL); /* verbose codes are read, not shown */
+    CHECK(strstr(r.error, "LOCATION") == NULL);
     CHECK_EQ_INT(rq_count(&r.q), 5);
     run_done(&r);
 }
@@ -375,12 +450,18 @@ static void bad_conninfo_fails_at_start(void)
     run_init(&r, 4);
     char err[512];
     struct pgw *w = (struct pgw *)&r; /* must be reset to NULL */
-    CHECK_EQ_INT(pgw_start(&w, &r.loop, "host=127.0.0.1 password=abc pw2xyz", &r.q, 10, &cbs, &r, err, sizeof(err)),
-                 -1);
+    r.opts.batch_max = 10;
+    CHECK_EQ_INT(
+        pgw_start(&w, &r.loop, "host=127.0.0.1 password=abc pw2xyz", &r.q, &r.opts, &cbs, &r, err, sizeof(err)), -1);
     CHECK(w == NULL);
     CHECK(pgtest_starts_with(err, "invalid connection string: "));
     CHECK(strstr(err, "pw2xyz") == NULL);
-    CHECK_EQ_INT(pgw_start(&w, &r.loop, "host=127.0.0.1", &r.q, 0, &cbs, &r, err, sizeof(err)), -1);
+    r.opts.batch_max = 0;
+    CHECK_EQ_INT(pgw_start(&w, &r.loop, "host=127.0.0.1", &r.q, &r.opts, &cbs, &r, err, sizeof(err)), -1);
+    r.opts.batch_max = 10;
+    r.opts.stream = "";
+    CHECK_EQ_INT(pgw_start(&w, &r.loop, "host=127.0.0.1", &r.q, &r.opts, &cbs, &r, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "database writer: invalid arguments");
     CHECK_EQ_INT(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
     run_done(&r);
 }
@@ -426,8 +507,10 @@ static void newer_database_is_refused(void)
     run_done(&r);
 }
 
-static void read_only_database_keeps_records(void)
+static void read_only_database_is_waited_out(void)
 {
+    /* Read-only (a standby, or an operator's switch) is transient: the batch
+     * is retried on a new connection until the database takes it. */
     char db[512], sql[256], v[64];
     migrated_db("t_writer_readonly", db, sizeof(db));
     PGconn *c = pgtest_connect(db);
@@ -439,15 +522,24 @@ static void read_only_database_keeps_records(void)
     struct run r;
     run_init(&r, 64);
     push(&r.q, 10);
+    /* The side connection needs a writable session to switch it back. */
+    char side[600];
+    snprintf(side, sizeof(side), "%s options='-c default_transaction_read_only=off'", db);
+    r.side_db = side;
+    r.on_retry_sql = "ALTER DATABASE t_writer_readonly SET default_transaction_read_only = off";
+    r.close_at_retry = 20; /* a bound, should the switch not work */
     run_writer(&r, db, 1000);
     CHECK_EQ_INT(r.ready, 1);
-    CHECK_EQ_INT(r.progress, 0);
-    CHECK_EQ_INT(r.errors, 1);
+    CHECK_EQ_INT(r.retries, 1);
+    CHECK_EQ_INT(r.progress, 2); /* ready again, then the commit */
+    CHECK_EQ_INT(r.errors, 0);
     CHECK_EQ_INT(r.closed, 1);
-    CHECK_EQ_STR(r.error, "cannot write records: ERROR: cannot execute COPY FROM in a read-only transaction");
-    CHECK_EQ_INT(rq_count(&r.q), 10);
+    CHECK_EQ_STR(r.retry, "cannot write records: ERROR: cannot execute INSERT in a read-only transaction");
+    CHECK_EQ_INT(rq_count(&r.q), 0);
+    CHECK_EQ_INT(pgw_get_stats(r.w) != NULL, 1);
     run_done(&r);
-    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM calls", v, sizeof(v)), "0");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM sms)", v, sizeof(v)),
+                 "10");
     PQfinish(c);
 }
 
@@ -489,15 +581,17 @@ static void lost_connection_is_noticed_while_idle(void)
                      "WHERE datname = current_database() AND application_name = 'sipcdr'";
     run_writer(&r, db, 1000);
     CHECK_EQ_INT(r.ready, 1);
-    CHECK_EQ_INT(r.errors, 1);
+    CHECK_EQ_INT(r.retries, 1);
+    CHECK_EQ_INT(r.progress, 1); /* ready again on a new connection */
+    CHECK_EQ_INT(r.errors, 0);
     CHECK_EQ_INT(r.closed, 1);
-    CHECK_EQ_STR(r.error, "connection lost: FATAL: terminating connection due to administrator command");
+    CHECK_EQ_STR(r.retry, "connection lost: FATAL: terminating connection due to administrator command");
     run_done(&r);
 }
 
-static void lost_connection_mid_batch_keeps_records(void)
+static void lost_connection_mid_batch_is_retried(void)
 {
-    char db[512];
+    char db[512], v[64];
     migrated_db("t_writer_lost_batch", db, sizeof(db));
     struct run r;
     run_init(&r, 2000);
@@ -508,17 +602,25 @@ static void lost_connection_mid_batch_keeps_records(void)
                      "WHERE datname = current_database() AND application_name = 'sipcdr'";
     run_writer(&r, db, 1000);
     CHECK_EQ_INT(r.ready, 1);
-    CHECK_EQ_INT(r.progress, 0);
-    CHECK_EQ_INT(r.errors, 1);
+    CHECK_EQ_INT(r.retries, 1);
+    CHECK_EQ_INT(r.progress, 3); /* ready again, two commits */
+    CHECK_EQ_INT(r.errors, 0);
     CHECK_EQ_INT(r.closed, 1);
     /* Which words arrive depends on timing: the server's FATAL, or the EOF
      * or reset after it. Always libpq's or the server's text, one line. */
-    CHECK(strstr(r.error, "terminating connection due to administrator command") != NULL ||
-          strstr(r.error, "server closed the connection unexpectedly") != NULL ||
-          strstr(r.error, "Connection reset by peer") != NULL);
-    CHECK(strchr(r.error, '\n') == NULL);
-    CHECK_EQ_INT(rq_count(&r.q), 2000);
+    CHECK(strstr(r.retry, "terminating connection due to administrator command") != NULL ||
+          strstr(r.retry, "server closed the connection unexpectedly") != NULL ||
+          strstr(r.retry, "Connection reset by peer") != NULL);
+    CHECK_EQ_INT(rq_count(&r.q), 0);
     run_done(&r);
+    PGconn *c = pgtest_connect(db);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) || '/' || count(DISTINCT call_id) FROM calls", v, sizeof(v)),
+                 "1000/1000");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT last_seq FROM sipcdr_progress", v, sizeof(v)), "2000");
+    PQfinish(c);
 }
 
 static void close_with_batch_in_flight(void)
@@ -553,7 +655,8 @@ static void closed_callback_runs_once(void)
     struct run r;
     run_init(&r, 4);
     char err[512];
-    CHECK_EQ_INT(pgw_start(&r.w, &r.loop, db, &r.q, 10, &cbs, &r, err, sizeof(err)), 0);
+    r.opts.batch_max = 10;
+    CHECK_EQ_INT(pgw_start(&r.w, &r.loop, db, &r.q, &r.opts, &cbs, &r, err, sizeof(err)), 0);
     pgw_close(r.w, NULL);
     CHECK_EQ_INT(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
     CHECK_EQ_INT(r.ready + r.errors + r.progress, 0);
@@ -569,7 +672,8 @@ static void closed_callback_gets_ctx(void)
     run_init(&r, 4);
     char err[512], conninfo[128];
     snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d", pgtest_free_port());
-    CHECK_EQ_INT(pgw_start(&r.w, &r.loop, conninfo, &r.q, 10, &cbs, &r, err, sizeof(err)), 0);
+    r.opts.batch_max = 10;
+    CHECK_EQ_INT(pgw_start(&r.w, &r.loop, conninfo, &r.q, &r.opts, &cbs, &r, err, sizeof(err)), 0);
     pgw_close(r.w, count_closed);
     CHECK_EQ_INT(r.closed, 0); /* not from inside pgw_close */
     CHECK_EQ_INT(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
@@ -620,32 +724,310 @@ static void silent_server_times_out(void)
     snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x connect_timeout=2", ntohs(a.sin_port));
     struct run r;
     run_init(&r, 4);
+    r.close_at_retry = 1;
     uint64_t t0 = uv_hrtime();
     run_writer(&r, conninfo, 10);
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
-    CHECK_EQ_INT(r.errors, 1);
-    CHECK_EQ_STR(r.error, "cannot connect: no answer from the database within 2 s");
+    CHECK_EQ_INT(r.retries, 1);
+    CHECK_EQ_INT(r.errors, 0);
+    CHECK_EQ_STR(r.retry, "cannot connect: no answer from the database within 2 s");
     CHECK(ms >= 1900 && ms < 10000);
     run_done(&r);
     close(s);
+}
+
+
+static int64_t rows(PGconn *c)
+{
+    char v[64];
+    return strtoll(pgtest_value(c, "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM sms)", v, sizeof(v)),
+                   NULL, 10);
+}
+
+static int64_t distinct_ids(PGconn *c)
+{
+    char v[64];
+    return strtoll(pgtest_value(c, "SELECT (SELECT count(DISTINCT call_id) FROM calls) + "
+                                   "(SELECT count(DISTINCT call_id) FROM sms)", v, sizeof(v)),
+                   NULL, 10);
+}
+
+static void replay_is_exactly_once(void)
+{
+    /* A first run commits records 1..100 of a stream. A rerun that produces
+     * the same records and 50 more writes only the 50: its batches of 30 are
+     * wholly (1..30, 31..60, 61..90), partly (91..120) and not at all
+     * (121..150) committed before. */
+    char db[512];
+    migrated_db("t_writer_replay", db, sizeof(db));
+    struct run r;
+    run_init(&r, 200);
+    push(&r.q, 100);
+    run_writer(&r, db, 30);
+    CHECK_EQ_INT(r.progress, 4);
+    CHECK_EQ_INT(r.stats.records_skipped, 0);
+    run_done(&r);
+
+    run_init(&r, 200);
+    push(&r.q, 150);
+    run_writer(&r, db, 30);
+    CHECK_EQ_INT(r.progress, 5);
+    CHECK_EQ_INT(r.errors, 0);
+    CHECK_EQ_INT(r.stats.records_skipped, 100);
+    CHECK_EQ_INT(r.stats.rows_calls + r.stats.rows_sms, 50);
+    /* The first batch read the mark (100): 31..60 and 61..90 went without a
+     * transaction; 91..120 and 121..150 needed one each. */
+    CHECK_EQ_INT(r.stats.batches, 3);
+    run_done(&r);
+
+    PGconn *c = pgtest_connect(db);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    CHECK_EQ_INT(rows(c), 150);
+    CHECK_EQ_INT(distinct_ids(c), 150);
+
+    /* The stream is the identity: the same records in another stream are
+     * other records (why a rerun must keep its stream key, docs/storage.md). */
+    run_init(&r, 200);
+    push(&r.q, 10);
+    r.opts.stream = "another-stream";
+    run_writer(&r, db, 30);
+    CHECK_EQ_INT(r.stats.records_skipped, 0);
+    run_done(&r);
+    CHECK_EQ_INT(rows(c), 160);
+    PQfinish(c);
+}
+
+static void two_writers_on_one_stream_take_turns(void)
+{
+    /* Two writers with the same 600 records, same stream, one loop: each
+     * batch locks the stream's row, so whoever comes second skips what the
+     * first committed. Every record lands once. */
+    char db[512];
+    migrated_db("t_writer_twins", db, sizeof(db));
+    struct run a, b;
+    run_init(&a, 600);
+    run_init(&b, 600);
+    push(&a.q, 600);
+    push(&b.q, 600);
+    char err[512];
+    a.opts.batch_max = 50;
+    b.opts.batch_max = 70;
+    CHECK_EQ_INT(pgw_start(&a.w, &a.loop, db, &a.q, &a.opts, &cbs, &a, err, sizeof(err)), 0);
+    CHECK_EQ_INT(pgw_start(&b.w, &a.loop, db, &b.q, &b.opts, &cbs, &b, err, sizeof(err)), 0);
+    CHECK_EQ_INT(uv_run(&a.loop, UV_RUN_DEFAULT), 0);
+    CHECK_EQ_INT(a.errors + b.errors, 0);
+    CHECK_EQ_INT(a.closed + b.closed, 2);
+    CHECK_EQ_INT(rq_count(&a.q) + rq_count(&b.q), 0);
+    uint64_t written = a.stats.rows_calls + a.stats.rows_sms + b.stats.rows_calls + b.stats.rows_sms;
+    CHECK_EQ_INT(written, 600);
+    CHECK_EQ_INT(a.stats.records_skipped + b.stats.records_skipped, 600);
+    run_done(&a);
+    run_done(&b);
+    PGconn *c = pgtest_connect(db);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    CHECK_EQ_INT(rows(c), 600);
+    CHECK_EQ_INT(distinct_ids(c), 600);
+    PQfinish(c);
+}
+
+static char spool_dir[64];
+
+static struct spool *spool_fresh(void)
+{
+    snprintf(spool_dir, sizeof(spool_dir), "/tmp/sipcdr-wspool-XXXXXX");
+    CHECK(mkdtemp(spool_dir) != NULL);
+    struct spool_limits lim = {1 << 24, 1 << 20, 0};
+    struct spool *s = NULL;
+    char err[256];
+    CHECK_EQ_INT(spool_open(&s, spool_dir, &lim, err, sizeof(err)), 0);
+    return s;
+}
+
+static void spool_remove(struct spool *s)
+{
+    spool_close(s);
+    DIR *d = opendir(spool_dir);
+    struct dirent *de;
+    char p[512];
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", spool_dir, de->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(spool_dir);
+}
+
+static void database_down_spills_then_drains(void)
+{
+    /* Nothing listens: at the first retry every queued record moves to the
+     * spool (queue space for the producer). A later writer with a database
+     * drains the spool, exactly once, with the records' own stream. */
+    char db[512], conninfo[256], v[128];
+    migrated_db("t_writer_spill", db, sizeof(db));
+    struct spool *sp = spool_fresh();
+    snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=x", pgtest_free_port());
+    struct run r;
+    run_init(&r, 64);
+    push(&r.q, 50);
+    r.opts.spool = sp;
+    r.close_at_retry = 2;
+    run_writer(&r, conninfo, 1000);
+    CHECK_EQ_INT(r.retries, 2);
+    CHECK_EQ_INT(r.progress, 1); /* the first retry made room */
+    CHECK_EQ_INT(rq_count(&r.q), 0);
+    CHECK_EQ_INT(r.stats.records_spooled, 50);
+    CHECK_EQ_INT(spool_get_stats(sp)->records_pending, 50);
+    CHECK_EQ_INT(spool_get_stats(sp)->batches_pending, 2); /* frames of at most half the queue */
+    run_done(&r);
+
+    run_init(&r, 64);
+    r.opts.spool = sp;
+    r.opts.stream = "not-the-spooled-one";
+    run_writer(&r, db, 1000);
+    CHECK_EQ_INT(r.ready, 1);
+    CHECK_EQ_INT(r.errors, 0);
+    CHECK_EQ_INT(r.progress, 2);
+    CHECK_EQ_INT(r.stats.records_unspooled, 50);
+    CHECK_EQ_INT(spool_get_stats(sp)->records_pending, 0);
+    run_done(&r);
+    spool_remove(sp);
+    PGconn *c = pgtest_connect(db);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    CHECK_EQ_INT(rows(c), 50);
+    CHECK_EQ_STR(pgtest_value(c, "SELECT string_agg(stream || '=' || last_seq, ',') FROM sipcdr_progress", v,
+                              sizeof(v)),
+                 "test-stream=50");
+    PQfinish(c);
+}
+
+static void spool_goes_first_and_replays_exactly_once(void)
+{
+    /* The spool holds frame A (collector edge-old, stream old, seq 1..10),
+     * whose first 5 records an earlier run committed before it died, and
+     * frame B (records 1..20 of the queue's own stream). The queue holds
+     * records 1..30. Expected: A's last 5, B's 20, the queue's last 10. */
+    char db[512], v[128];
+    migrated_db("t_writer_spool_first", db, sizeof(db));
+    PGconn *c = pgtest_connect(db);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    CHECK_EQ_INT(pgtest_exec(c, "INSERT INTO sipcdr_progress (collector, stream, last_seq) "
+                                "VALUES ('edge-old', 'old', 5)"),
+                 0);
+    struct spool *sp = spool_fresh();
+    static struct record recs[20];
+    const struct record *ptrs[20];
+    for (int i = 0; i < 20; i++) {
+        record_init(&recs[i], i % 2 ? RECORD_SMS : RECORD_CALL);
+        if (i % 2)
+            fill_sms(&recs[i], i);
+        else
+            fill_call(&recs[i], i);
+        ptrs[i] = &recs[i];
+    }
+    struct spool_batch_info a = {"edge-old", "old", 1}, bi = {"test-collector", "test-stream", 1};
+    static struct record old[10];
+    const struct record *optrs[10];
+    for (int i = 0; i < 10; i++) {
+        record_init(&old[i], RECORD_CALL);
+        fill_call(&old[i], 1000 + i);
+        optrs[i] = &old[i];
+    }
+    char err[256];
+    CHECK_EQ_INT(spool_append(sp, &a, optrs, 10, err, sizeof(err)), 0);
+    CHECK_EQ_INT(spool_append(sp, &bi, ptrs, 20, err, sizeof(err)), 0);
+
+    struct run r;
+    run_init(&r, 64);
+    push(&r.q, 30);
+    r.opts.spool = sp;
+    run_writer(&r, db, 1000);
+    CHECK_EQ_INT(r.errors, 0);
+    CHECK_EQ_INT(r.progress, 3); /* frame A, frame B, the queue batch */
+    CHECK_EQ_INT(r.stats.records_unspooled, 30);
+    CHECK_EQ_INT(r.stats.records_skipped, 5 + 20);
+    CHECK_EQ_INT(r.stats.rows_calls + r.stats.rows_sms, 5 + 20 + 10);
+    CHECK_EQ_INT(rq_count(&r.q), 0);
+    run_done(&r);
+    spool_remove(sp);
+
+    CHECK_EQ_INT(rows(c), 35);
+    CHECK_EQ_INT(distinct_ids(c), 35);
+    CHECK_EQ_STR(pgtest_value(c, "SELECT count(*) FROM calls WHERE collector = 'edge-old'", v, sizeof(v)), "5");
+    CHECK_EQ_STR(pgtest_value(c, "SELECT string_agg(collector || '/' || stream || '=' || last_seq, ',' "
+                                 "ORDER BY stream) FROM sipcdr_progress", v, sizeof(v)),
+                 "edge-old/old=10,test-collector/test-stream=30");
+    PQfinish(c);
+}
+
+static void commits_are_durable_whatever_the_default(void)
+{
+    /* With synchronous_commit off a server crash loses transactions it has
+     * confirmed; the writer releases records at COMMIT, so its own commits
+     * must be durable. A trigger notes the setting each batch ran with. */
+    char db[512], sql[256], v[64];
+    migrated_db("t_writer_durable", db, sizeof(db));
+    PGconn *c = pgtest_connect(db);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    CHECK_EQ_INT(pgtest_exec(c, "CREATE TABLE seen (v text); "
+                                "CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                "INSERT INTO seen VALUES (current_setting('synchronous_commit')); RETURN NULL; END $$; "
+                                "CREATE TRIGGER note AFTER INSERT ON calls FOR EACH STATEMENT EXECUTE FUNCTION note()"),
+                 0);
+    const char *settings[] = {"off", "remote_apply", "on"};
+    const char *want[] = {"local", "remote_apply", "on"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET synchronous_commit = %s", PQdb(c), settings[i]);
+        CHECK_EQ_INT(pgtest_exec(c, sql), 0);
+        CHECK_EQ_INT(pgtest_exec(c, "DELETE FROM seen"), 0);
+        struct run r;
+        run_init(&r, 16);
+        push(&r.q, 4);
+        char stream[32];
+        snprintf(stream, sizeof(stream), "durable-%d", i);
+        r.opts.stream = stream;
+        run_writer(&r, db, 1000);
+        CHECK_EQ_INT(r.errors, 0);
+        run_done(&r);
+        CHECK_EQ_STR(pgtest_value(c, "SELECT string_agg(DISTINCT v, ',') FROM seen", v, sizeof(v)), want[i]);
+    }
+    PQfinish(c);
 }
 
 int main(void)
 {
     RUN(batches_round_trip);
     RUN(batch_max_one_and_empty_queue);
-    RUN(wrong_port_is_one_clear_line);
+    RUN(wrong_port_is_retried);
+    RUN(unknown_role_is_fatal);
     RUN(bad_conninfo_fails_at_start);
     RUN(unmigrated_database_is_refused);
     RUN(newer_database_is_refused);
-    RUN(read_only_database_keeps_records);
+    RUN(read_only_database_is_waited_out);
     RUN(bad_row_fails_the_batch);
     RUN(lost_connection_is_noticed_while_idle);
-    RUN(lost_connection_mid_batch_keeps_records);
+    RUN(lost_connection_mid_batch_is_retried);
     RUN(close_with_batch_in_flight);
     RUN(closed_callback_runs_once);
     RUN(closed_callback_gets_ctx);
     RUN(host_list_switches_sockets);
     RUN(silent_server_times_out);
+    RUN(replay_is_exactly_once);
+    RUN(two_writers_on_one_stream_take_turns);
+    RUN(database_down_spills_then_drains);
+    RUN(spool_goes_first_and_replays_exactly_once);
+    RUN(commits_are_durable_whatever_the_default);
     return check_summary();
 }

@@ -4,9 +4,15 @@
  *   pcap_tool malformed OUT.pcap   broken SIP, non-SIP UDP, a datagram cut short
  *   pcap_tool sll OUT.pcap         a call captured on Linux "any" (cooked) as pcapng
  *   pcap_tool hep OUT.pcap         MESSAGEs mirrored as HEPv3 to udp/9060, plain and zlib-compressed
+ *   pcap_tool many N OUT.pcap [S]  N calls (every fifth busy, the rest answered) and N/10 MESSAGEs,
+ *                                  one call starting every 20 ms, S seconds (default 0) after the
+ *                                  other captures' start: a long import for the crash tests. Call-IDs
+ *                                  are "many-<S>-<i>@gen.example", "many-sms-<S>-<i>@gen.example"
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
@@ -170,8 +176,88 @@ static int hep(const char *path)
     return failed;
 }
 
+/* One message of call i at time t: start line, then the call's headers. */
+static void many_msg(struct pcapw *w, int64_t t, int i, long start, const char *first, const char *to_tag,
+                     const char *cseq)
+{
+    char msg[1024];
+    int n = snprintf(msg, sizeof(msg),
+                     "%s\r\nVia: SIP/2.0/UDP 10.5.0.1;branch=z9hG4bKm%d%s\r\n"
+                     "From: <sip:+4930%07d@example.net>;tag=a%d\r\nTo: <sip:+4940%07d@example.net>%s\r\n"
+                     "Call-ID: many-%ld-%d@gen.example\r\nCSeq: %s\r\nUser-Agent: gen\r\n"
+                     "Content-Length: 0\r\n\r\n",
+                     first, i, cseq, i, i, i, to_tag, start, i, cseq);
+    if (n < 0 || (size_t)n >= sizeof(msg))
+        failed = 1;
+    else
+        str(w, t, msg);
+}
+
+static int many(const char *count, const char *path, const char *start_s)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(count, &end, 10);
+    if (errno != 0 || *end != '\0' || n < 1 || n > 10000000) {
+        fprintf(stderr, "many: N must be 1..10000000\n");
+        return 2;
+    }
+    errno = 0;
+    long start = strtol(start_s, &end, 10);
+    if (errno != 0 || *end != '\0' || start < 0 || start > 86400 * 365) {
+        fprintf(stderr, "many: S must be 0..31536000 seconds\n");
+        return 2;
+    }
+    struct pcapw *w = pcapw_open(path, 1, 0);
+    if (w == NULL)
+        return 1;
+    char ruri[128], tag[32];
+    for (int i = 0; i < (int)n; i++) {
+        int64_t t = T0 + (int64_t)start * 1000000 + (int64_t)i * 20000;
+        snprintf(ruri, sizeof(ruri), "INVITE sip:+4940%07d@example.net SIP/2.0", i);
+        snprintf(tag, sizeof(tag), ";tag=b%d", i);
+        many_msg(w, t, i, start, ruri, "", "1 INVITE");
+        many_msg(w, t + 300000, i, start, "SIP/2.0 180 Ringing", tag, "1 INVITE");
+        if (i % 5 == 0) {
+            many_msg(w, t + 900000, i, start, "SIP/2.0 486 Busy Here", tag, "1 INVITE");
+        } else {
+            many_msg(w, t + 1000000, i, start, "SIP/2.0 200 OK", tag, "1 INVITE");
+            snprintf(ruri, sizeof(ruri), "BYE sip:+4940%07d@example.net SIP/2.0", i);
+            many_msg(w, t + 1000000 + (int64_t)(i % 7 + 1) * 1000000, i, start, ruri, tag, "2 BYE");
+        }
+        if (i % 10 == 0) {
+            char msg[1024];
+            int k = snprintf(msg, sizeof(msg),
+                             "MESSAGE sip:+4917%07d@example.net SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 10.5.0.1;branch=z9hG4bKs%d\r\n"
+                             "From: <sip:+4930%07d@example.net>;tag=s%d\r\nTo: <sip:+4917%07d@example.net>\r\n"
+                             "Call-ID: many-sms-%ld-%d@gen.example\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+                             "Content-Length: 10\r\n\r\nCANARY-%03d",
+                             i, i, i, i, i, start, i, i % 1000);
+            if (k < 0 || (size_t)k >= sizeof(msg))
+                failed = 1;
+            else
+                str(w, t + 5000, msg);
+            k = snprintf(msg, sizeof(msg),
+                         "SIP/2.0 202 Accepted\r\nVia: SIP/2.0/UDP 10.5.0.1;branch=z9hG4bKs%d\r\n"
+                         "From: <sip:+4930%07d@example.net>;tag=s%d\r\nTo: <sip:+4917%07d@example.net>;tag=r\r\n"
+                         "Call-ID: many-sms-%ld-%d@gen.example\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n",
+                         i, i, i, i, start, i);
+            if (k < 0 || (size_t)k >= sizeof(msg))
+                failed = 1;
+            else
+                str(w, t + 50000, msg);
+        }
+    }
+    if (pcapw_close(w) != 0)
+        return 1;
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "many") == 0)
+        return many(argv[2], argv[3], argc == 5 ? argv[4] : "0");
     if (argc == 3 && strcmp(argv[1], "hep") == 0)
         return hep(argv[2]);
     if (argc == 3 && strcmp(argv[1], "privacy") == 0)
@@ -180,6 +266,6 @@ int main(int argc, char **argv)
         return malformed(argv[2]);
     if (argc == 3 && strcmp(argv[1], "sll") == 0)
         return sll(argv[2]);
-    fprintf(stderr, "usage: pcap_tool privacy|malformed|sll|hep OUT\n");
+    fprintf(stderr, "usage: pcap_tool privacy|malformed|sll|hep OUT | many N OUT [S]\n");
     return 2;
 }

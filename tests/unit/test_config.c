@@ -48,9 +48,51 @@ static void every_error_has_file_and_line(void)
     CHECK(strstr(err, "cannot open") != NULL);
 }
 
+static void storage_keys(void)
+{
+    struct config c;
+    config_defaults(&c);
+    char err[2048];
+    CHECK_EQ_STR(c.collector, "");
+    CHECK_EQ_STR(c.spool_dir, "");
+    CHECK_EQ_INT(c.spool_fsync, 1);
+    CHECK_EQ_INT(c.retry_min_us, 100000);
+    CHECK_EQ_INT(c.retry_max_us, 30000000);
+    const char *p = write_tmp("[storage]\ncollector = edge-1.example\nspool_dir = /var/spool/sip cdr\n"
+                              "spool_max_bytes = 1099511627776\nspool_fsync = off\nretry_min = 5\n"
+                              "retry_max = 250\nbatch_timeout = 7\n");
+    CHECK_EQ_INT(config_load(&c, p, err, sizeof(err)), 0);
+    CHECK_EQ_STR(c.collector, "edge-1.example");
+    CHECK_EQ_STR(c.spool_dir, "/var/spool/sip cdr");
+    CHECK_EQ_INT(c.spool_max_bytes, 1099511627776ULL);
+    CHECK_EQ_INT(c.spool_fsync, 0);
+    CHECK_EQ_INT(c.retry_min_us, 5000);
+    CHECK_EQ_INT(c.retry_max_us, 250000);
+    CHECK_EQ_INT(c.batch_timeout_us, 7000000);
+    CHECK_EQ_INT(c.queue_size, 16384); /* a size_t neighbour untouched */
+    unlink(p);
+
+    char big[100];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    char text[512];
+    snprintf(text, sizeof(text), "[storage]\ncollector = a b\ncollector = %s\nspool_fsync = maybe\n"
+                                 "spool_max_bytes = 10\nretry_min = 0\n", big);
+    p = write_tmp(text);
+    CHECK_EQ_INT(config_load(&c, p, err, sizeof(err)), 5);
+    CHECK(strstr(err, ":2: storage.collector: only printable ASCII") != NULL);
+    CHECK(strstr(err, ":3: storage.collector: expected 1 to 63 bytes, got 99") != NULL);
+    CHECK(strstr(err, ":4: storage.spool_fsync: expected yes or no") != NULL);
+    CHECK(strstr(err, ":5: storage.spool_max_bytes") != NULL);
+    CHECK(strstr(err, ":6: storage.retry_min: expected a whole number of milliseconds") != NULL);
+    CHECK_EQ_STR(c.collector, "edge-1.example"); /* a bad value changes nothing */
+    unlink(p);
+}
+
 int main(void)
 {
     RUN(values_override_defaults);
     RUN(every_error_has_file_and_line);
+    RUN(storage_keys);
     return check_summary();
 }

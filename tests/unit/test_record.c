@@ -45,6 +45,10 @@ static void queue_is_bounded(void)
     CHECK(r != NULL);
     CHECK_EQ_INT(rq_peek(&q, 1)->kind, RECORD_CALL);
     CHECK_EQ_INT(q.high_water, 3);
+    /* Numbered in push order across wraps: records 3 and 4 are held. */
+    CHECK_EQ_INT(rq_seq(&q, 0), 3);
+    CHECK_EQ_INT(rq_seq(&q, 1), 4);
+    CHECK_EQ_INT(rq_seq(&q, 2), 5); /* the next push */
     rq_free(&q);
 }
 

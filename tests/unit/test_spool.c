@@ -74,6 +74,18 @@ static struct record make(int i)
     return r;
 }
 
+/* Batch seq of the tests' stream: records first .. first + n - 1, each
+ * batch in stream "s<seq>" so a mix-up of batches shows. */
+static struct spool_batch_info info_of(uint64_t seq, int first)
+{
+    struct spool_batch_info b;
+    memset(&b, 0, sizeof(b));
+    snprintf(b.collector, sizeof(b.collector), "edge-1");
+    snprintf(b.stream, sizeof(b.stream), "s%llu", (unsigned long long)seq);
+    b.first_seq = (uint64_t)first + 1;
+    return b;
+}
+
 static int append(struct spool *s, uint64_t seq, int first, int n)
 {
     struct record recs[16];
@@ -82,16 +94,20 @@ static int append(struct spool *s, uint64_t seq, int first, int n)
         recs[i] = make(first + i);
         ptrs[i] = &recs[i];
     }
-    return spool_append(s, seq, ptrs, (size_t)n, err, sizeof(err));
+    struct spool_batch_info b = info_of(seq, first);
+    return spool_append(s, &b, ptrs, (size_t)n, err, sizeof(err));
 }
 
 static void expect_batch(struct spool *s, uint64_t seq, int first, int n)
 {
     struct record out[16];
     size_t got;
-    uint64_t bs;
-    CHECK_EQ_INT(spool_peek(s, &bs, out, 16, &got), 0);
-    CHECK_EQ_INT(bs, seq);
+    struct spool_batch_info b, wb = info_of(seq, first);
+    memset(&b, 0xa5, sizeof(b));
+    CHECK_EQ_INT(spool_peek(s, &b, out, 16, &got), 0);
+    CHECK_EQ_STR(b.collector, wb.collector);
+    CHECK_EQ_STR(b.stream, wb.stream);
+    CHECK_EQ_INT(b.first_seq, wb.first_seq);
     CHECK_EQ_INT(got, n);
     for (int i = 0; i < n && (size_t)i < got; i++) {
         struct record want = make(first + i);
@@ -135,12 +151,14 @@ static void order_and_ack_survive_restart(void)
 
     CHECK_EQ_INT(spool_open(&s, dir, &lim, err, sizeof(err)), 0);
     CHECK_EQ_INT(spool_get_stats(s)->batches_pending, 2);
+    CHECK_EQ_INT(spool_get_stats(s)->records_pending, 6);
     expect_batch(s, 2, 3, 5);
     expect_batch(s, 2, 3, 5); /* peek twice: same batch until acknowledged */
     CHECK_EQ_INT(spool_ack(s), 0);
     expect_batch(s, 3, 8, 1);
     CHECK_EQ_INT(spool_ack(s), 0);
-    uint64_t bs;
+    CHECK_EQ_INT(spool_get_stats(s)->records_pending, 0);
+    struct spool_batch_info bs;
     size_t n;
     struct record out[1];
     CHECK_EQ_INT(spool_peek(s, &bs, out, 1, &n), -ENOENT);
@@ -165,6 +183,7 @@ static void torn_tail_is_cut_and_counted(void)
         CHECK_EQ_INT(spool_open(&s, dir, &lim, err, sizeof(err)), 0);
         CHECK_EQ_INT(spool_get_stats(s)->torn_tails, 1);
         CHECK_EQ_INT(spool_get_stats(s)->batches_pending, 1);
+        CHECK_EQ_INT(spool_get_stats(s)->records_pending, 2);
         expect_batch(s, 1, 0, 2);
         CHECK_EQ_INT(append(s, 2, 2, 2), 0); /* writing goes on after the cut */
         size = spool_get_stats(s)->bytes_on_disk;
@@ -195,7 +214,7 @@ static void corruption_in_old_segment_is_skipped(void)
     CHECK_EQ_INT(spool_get_stats(s)->corrupt_frames, 1);
     CHECK_EQ_INT(spool_get_stats(s)->torn_tails, 0);
     /* acknowledging everything deletes every segment but the newest */
-    uint64_t bs;
+    struct spool_batch_info bs;
     size_t n;
     struct record out[16];
     int batches = 0;
@@ -232,6 +251,78 @@ static void limit_refuses_and_counts(void)
     remove_dir();
 }
 
+static void batch_bounds_and_names(void)
+{
+    fresh_dir();
+    struct spool *s;
+    CHECK_EQ_INT(spool_open(&s, dir, &lim, err, sizeof(err)), 0);
+    static struct record recs[SPOOL_BATCH_MAX + 1];
+    static const struct record *ptrs[SPOOL_BATCH_MAX + 1];
+    for (int i = 0; i <= SPOOL_BATCH_MAX; i++) {
+        recs[i] = make(i);
+        ptrs[i] = &recs[i];
+    }
+    struct spool_batch_info b;
+    memset(&b, 0, sizeof(b));
+    memset(b.collector, 'c', SPOOL_KEY_MAX - 1); /* the longest names fit */
+    memset(b.stream, 's', SPOOL_KEY_MAX - 1);
+    b.first_seq = UINT64_MAX - SPOOL_BATCH_MAX;
+    CHECK_EQ_INT(spool_append(s, &b, ptrs, SPOOL_BATCH_MAX + 1, err, sizeof(err)), -EINVAL);
+    CHECK_EQ_INT(spool_append(s, &b, ptrs, 0, err, sizeof(err)), -EINVAL);
+    CHECK_EQ_INT(spool_append(s, &b, ptrs, SPOOL_BATCH_MAX, err, sizeof(err)), 0);
+    CHECK_EQ_INT(spool_get_stats(s)->records_pending, SPOOL_BATCH_MAX);
+    spool_close(s);
+
+    CHECK_EQ_INT(spool_open(&s, dir, &lim, err, sizeof(err)), 0);
+    CHECK_EQ_INT(spool_get_stats(s)->records_pending, SPOOL_BATCH_MAX);
+    static struct record out[SPOOL_BATCH_MAX];
+    struct spool_batch_info got;
+    size_t n;
+    CHECK_EQ_INT(spool_peek(s, &got, out, SPOOL_BATCH_MAX - 1, &n), -EOVERFLOW);
+    CHECK_EQ_INT(spool_peek(s, &got, out, SPOOL_BATCH_MAX, &n), 0);
+    CHECK_EQ_INT(n, SPOOL_BATCH_MAX);
+    CHECK_EQ_STR(got.collector, b.collector);
+    CHECK_EQ_STR(got.stream, b.stream);
+    CHECK(got.first_seq == UINT64_MAX - SPOOL_BATCH_MAX);
+    CHECK(memcmp(&out[SPOOL_BATCH_MAX - 1], &recs[SPOOL_BATCH_MAX - 1], sizeof(out[0])) == 0);
+    spool_close(s);
+    remove_dir();
+}
+
+static void one_owner_at_a_time(void)
+{
+    fresh_dir();
+    struct spool *s, *t = (struct spool *)&lim;
+    CHECK_EQ_INT(spool_open(&s, dir, &lim, err, sizeof(err)), 0);
+    CHECK_EQ_INT(spool_open(&t, dir, &lim, err, sizeof(err)), -EBUSY);
+    CHECK(t == NULL);
+    CHECK(strstr(err, "in use by another process") != NULL);
+    spool_close(s);
+    CHECK_EQ_INT(spool_open(&t, dir, &lim, err, sizeof(err)), 0); /* closing released it */
+    spool_close(t);
+    remove_dir();
+}
+
+static void vanished_segment_is_not_empty(void)
+{
+    /* Someone deleted the spool directory under a running sipcdr: its
+     * batches are gone, and that must read as an error, not as "empty". */
+    fresh_dir();
+    struct spool *s;
+    CHECK_EQ_INT(spool_open(&s, dir, &lim, err, sizeof(err)), 0);
+    CHECK_EQ_INT(append(s, 1, 0, 2), 0);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/spool-0000000000000001.seg", dir);
+    CHECK_EQ_INT(unlink(path), 0);
+    struct spool_batch_info b;
+    struct record out[4];
+    size_t n;
+    CHECK_EQ_INT(spool_peek(s, &b, out, 4, &n), -EIO);
+    CHECK_EQ_INT(spool_get_stats(s)->records_pending, 2);
+    spool_close(s);
+    remove_dir();
+}
+
 int main(void)
 {
     RUN(crc32c_known_value);
@@ -240,5 +331,8 @@ int main(void)
     RUN(torn_tail_is_cut_and_counted);
     RUN(corruption_in_old_segment_is_skipped);
     RUN(limit_refuses_and_counts);
+    RUN(batch_bounds_and_names);
+    RUN(one_owner_at_a_time);
+    RUN(vanished_segment_is_not_empty);
     return check_summary();
 }
