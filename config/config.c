@@ -25,6 +25,7 @@ enum key_type {
     K_LEVEL,   /* log level name into an int */
     K_NAME,    /* printable ASCII without spaces, 1..size-1 bytes, into a char array */
     K_PATH,    /* any text without control bytes, 0..size-1 bytes, into a char array */
+    K_DIGITS,  /* min..size-1 decimal digits into a char array (min from the key) */
 };
 
 struct key {
@@ -55,6 +56,9 @@ static const struct key keys[] = {
     {"storage", "retry_max", K_MILLIS, OFF(retry_max_us), 1, 3600000},
     {"storage", "batch_timeout", K_SECONDS, OFF(batch_timeout_us), 1, 86400},
     {"log", "level", K_LEVEL, OFF(log_level), 0, 0},
+    {"numbers", "country_code", K_DIGITS, OFF(numbers.country_code), 1, 0},
+    {"numbers", "national_prefix", K_DIGITS, OFF(numbers.national_prefix), 0, 0},
+    {"numbers", "international_prefix", K_DIGITS, OFF(numbers.international_prefix), 0, 0},
 };
 
 void config_defaults(struct config *c)
@@ -158,6 +162,19 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
         return 0;
     case K_NAME:
     case K_PATH: return set_text(k, base, value, err, errlen);
+    case K_DIGITS: {
+        size_t digits = strlen(value);
+        bool ok = digits >= k->min && digits < k->size;
+        for (size_t i = 0; ok && i < digits; i++)
+            ok = value[i] >= '0' && value[i] <= '9';
+        if (!ok) {
+            snprintf(err, errlen, "%s.%s: expected %llu to %zu digits, got \"%s\"", k->section, k->name, k->min,
+                     k->size - 1, value);
+            return -1;
+        }
+        memcpy(base, value, digits + 1);
+        return 0;
+    }
     case K_UINT:
     case K_SECONDS:
     case K_MILLIS:

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "e164.h"
+
 #define CONFIG_COLLECTOR_MAX 64 /* with the NUL */
 #define CONFIG_PATH_MAX 1024
 
@@ -40,6 +42,8 @@ struct config {
     int64_t batch_timeout_us; /* a batch not committed by then counts as failed */
     /* [log] */
     int log_level; /* enum log_level */
+    /* [numbers] the dialling plan for the *_e164 columns */
+    struct e164_rules numbers;
 };
 
 void config_defaults(struct config *c);

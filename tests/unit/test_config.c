@@ -89,10 +89,34 @@ static void storage_keys(void)
     unlink(p);
 }
 
+static void numbers_keys(void)
+{
+    struct config c;
+    config_defaults(&c);
+    char err[2048];
+    CHECK_EQ_STR(c.numbers.country_code, "");
+    const char *p = write_tmp("[numbers]\ncountry_code = 40\nnational_prefix = 0\ninternational_prefix = 00\n");
+    CHECK_EQ_INT(config_load(&c, p, err, sizeof(err)), 0);
+    CHECK_EQ_STR(c.numbers.country_code, "40");
+    CHECK_EQ_STR(c.numbers.national_prefix, "0");
+    CHECK_EQ_STR(c.numbers.international_prefix, "00");
+    unlink(p);
+    p = write_tmp("[numbers]\ncountry_code =\ncountry_code = 4a\nnational_prefix = 0000\n"
+                  "international_prefix = 00000\n");
+    CHECK_EQ_INT(config_load(&c, p, err, sizeof(err)), 4);
+    CHECK(strstr(err, ":2: numbers.country_code: expected 1 to 3 digits") != NULL);
+    CHECK(strstr(err, ":3: numbers.country_code: expected 1 to 3 digits, got \"4a\"") != NULL);
+    CHECK(strstr(err, ":4: numbers.national_prefix: expected 0 to 3 digits") != NULL);
+    CHECK(strstr(err, ":5: numbers.international_prefix: expected 0 to 4 digits") != NULL);
+    CHECK_EQ_STR(c.numbers.country_code, "40");
+    unlink(p);
+}
+
 int main(void)
 {
     RUN(values_override_defaults);
     RUN(every_error_has_file_and_line);
     RUN(storage_keys);
+    RUN(numbers_keys);
     return check_summary();
 }
